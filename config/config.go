@@ -1,0 +1,139 @@
+// Package config reads tiershift's settings from the environment, the one
+// place every process (worker, starter, docker-compose) agrees on names.
+package config
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// Environment variable names. docker-compose.yml uses exactly these; a test
+// checks that the two agree.
+const (
+	EnvDatabaseURL       = "DATABASE_URL"
+	EnvTemporalAddress   = "TEMPORAL_ADDRESS"
+	EnvTemporalNamespace = "TEMPORAL_NAMESPACE"
+	EnvTaskQueue         = "TIERSHIFT_TASK_QUEUE"
+	EnvEmailTaskQueue    = "TIERSHIFT_EMAIL_TASK_QUEUE"
+	EnvEmailRate         = "TIERSHIFT_EMAIL_RATE"
+	EnvWorkflowPollers   = "TIERSHIFT_WORKFLOW_POLLERS"
+	EnvActivityPollers   = "TIERSHIFT_ACTIVITY_POLLERS"
+	EnvMaxActivities     = "TIERSHIFT_MAX_CONCURRENT_ACTIVITIES"
+	EnvMaxWorkflowTasks  = "TIERSHIFT_MAX_CONCURRENT_WORKFLOW_TASKS"
+	EnvStickyCacheSize   = "TIERSHIFT_STICKY_CACHE_SIZE"
+	EnvDBMaxConns        = "TIERSHIFT_DB_MAX_CONNS"
+	EnvSendGridAPIKey    = "SENDGRID_API_KEY"
+	EnvSendGridAPIURL    = "SENDGRID_API_URL"
+	EnvLogFormat         = "LOG_FORMAT"
+	EnvLogLevel          = "LOG_LEVEL"
+)
+
+// Defaults match the local stack that `make demo` brings up.
+const (
+	DefaultDatabaseURL       = "postgres://tiershift:tiershift@localhost:5432/tiershift?sslmode=disable"
+	DefaultTemporalAddress   = "localhost:7233"
+	DefaultTemporalNamespace = "default"
+	DefaultTaskQueue         = "tiershift"
+	DefaultEmailTaskQueue    = "tiershift-email"
+	DefaultSendGridAPIURL    = "https://api.sendgrid.com"
+	// DefaultEmailRate is messages per second across all workers; 0 means unlimited.
+	DefaultEmailRate = 50.0
+)
+
+// Config is the settings of one process.
+type Config struct {
+	DatabaseURL       string
+	TemporalAddress   string
+	TemporalNamespace string
+	TaskQueue         string
+	EmailTaskQueue    string
+	EmailRate         float64
+	WorkflowPollers   int
+	ActivityPollers   int
+	MaxActivities     int
+	MaxWorkflowTasks  int
+	StickyCacheSize   int
+	DBMaxConns        int32
+	SendGridAPIKey    string
+	SendGridAPIURL    string
+	LogFormat         string
+	LogLevel          string
+}
+
+// CaptureMode reports whether mail is recorded instead of sent: there is no
+// SendGrid key, so the demo and tests work offline.
+func (c Config) CaptureMode() bool { return c.SendGridAPIKey == "" }
+
+// FromEnv reads the configuration, reporting every malformed variable at once.
+func FromEnv() (Config, error) {
+	return fromLookup(os.LookupEnv)
+}
+
+func fromLookup(lookup func(string) (string, bool)) (Config, error) {
+	var problems []string
+	str := func(name, def string) string {
+		if v, ok := lookup(name); ok && strings.TrimSpace(v) != "" {
+			return strings.TrimSpace(v)
+		}
+		return def
+	}
+	num := func(name string, def int) int {
+		v := str(name, "")
+		if v == "" {
+			return def
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			problems = append(problems, fmt.Sprintf("%s=%q: want a whole number >= 0", name, v))
+			return def
+		}
+		return n
+	}
+	c := Config{
+		DatabaseURL:       str(EnvDatabaseURL, DefaultDatabaseURL),
+		TemporalAddress:   str(EnvTemporalAddress, DefaultTemporalAddress),
+		TemporalNamespace: str(EnvTemporalNamespace, DefaultTemporalNamespace),
+		TaskQueue:         str(EnvTaskQueue, DefaultTaskQueue),
+		EmailTaskQueue:    str(EnvEmailTaskQueue, DefaultEmailTaskQueue),
+		EmailRate:         DefaultEmailRate,
+		WorkflowPollers:   num(EnvWorkflowPollers, 0),
+		ActivityPollers:   num(EnvActivityPollers, 0),
+		MaxActivities:     num(EnvMaxActivities, 0),
+		MaxWorkflowTasks:  num(EnvMaxWorkflowTasks, 0),
+		StickyCacheSize:   num(EnvStickyCacheSize, 0),
+		DBMaxConns:        int32(num(EnvDBMaxConns, 0)),
+		SendGridAPIKey:    str(EnvSendGridAPIKey, ""),
+		SendGridAPIURL:    str(EnvSendGridAPIURL, DefaultSendGridAPIURL),
+		LogFormat:         str(EnvLogFormat, "auto"),
+		LogLevel:          str(EnvLogLevel, "info"),
+	}
+	if v := str(EnvEmailRate, ""); v != "" {
+		r, err := strconv.ParseFloat(v, 64)
+		if err != nil || r < 0 {
+			problems = append(problems, fmt.Sprintf("%s=%q: want messages per second >= 0 (0 = unlimited)", EnvEmailRate, v))
+		} else {
+			c.EmailRate = r
+		}
+	}
+	switch c.LogFormat {
+	case "auto", "json", "console":
+	default:
+		problems = append(problems, fmt.Sprintf("%s=%q: want auto, json or console", EnvLogFormat, c.LogFormat))
+	}
+	if len(problems) > 0 {
+		return c, fmt.Errorf("configuration: %s", strings.Join(problems, "; "))
+	}
+	return c, nil
+}
+
+// Names lists every environment variable tiershift reads.
+func Names() []string {
+	return []string{
+		EnvDatabaseURL, EnvTemporalAddress, EnvTemporalNamespace, EnvTaskQueue,
+		EnvEmailTaskQueue, EnvEmailRate, EnvWorkflowPollers, EnvActivityPollers,
+		EnvMaxActivities, EnvMaxWorkflowTasks, EnvStickyCacheSize, EnvDBMaxConns,
+		EnvSendGridAPIKey, EnvSendGridAPIURL, EnvLogFormat, EnvLogLevel,
+	}
+}

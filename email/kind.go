@@ -1,0 +1,48 @@
+// Package email renders tiershift's partner emails: one kind per workflow
+// step, HTML and plain text, in the partner's language, from embedded
+// templates that a program may override.
+package email
+
+import (
+	"time"
+
+	"github.com/tiershift/tiershift/program"
+)
+
+// Kind is the workflow step an email belongs to.
+type Kind string
+
+const (
+	KindAnnouncement Kind = "announcement"
+	KindReminder     Kind = "reminder"
+	KindQualified    Kind = "qualified"
+	KindExtended     Kind = "extended"
+	KindOutcome      Kind = "outcome"
+)
+
+// Kinds lists every kind, in the order a partner may receive them.
+var Kinds = []Kind{KindAnnouncement, KindReminder, KindQualified, KindExtended, KindOutcome}
+
+// Data is everything a template may show. The workflow fills it from the
+// program and the partner's evaluation; templates never compute rules.
+type Data struct {
+	CampaignID   string `json:"campaign_id"`
+	PartnerID    string `json:"partner_id"`
+	PartnerName  string `json:"partner_name"`
+	ProgramName  string `json:"program_name"`
+	Vendor       string `json:"vendor"`
+	Currency     string `json:"currency"`
+	OldTier      string `json:"old_tier"`
+	ExpectedTier string `json:"expected_tier"`
+	// NewTier and Outcome are set on outcome and qualified emails.
+	NewTier string          `json:"new_tier,omitempty"`
+	Outcome program.Outcome `json:"outcome,omitempty"`
+	// Deadline is when the partner's transition is decided.
+	Deadline time.Time `json:"deadline"`
+	// PreviousDeadline is set on extended emails.
+	PreviousDeadline time.Time `json:"previous_deadline,omitzero"`
+	// Now is the workflow time the email was decided, for "N days left".
+	Now     time.Time         `json:"now"`
+	Missing []program.Missing `json:"missing,omitempty"`
+	Links   map[string]string `json:"links,omitempty"`
+}

@@ -1,0 +1,20 @@
+// Package partnerfile reads the partner file (CSV) that vendors export from
+// their CRM or a spreadsheet. It streams, so a million-row file is read in
+// constant memory, and it accepts what spreadsheet programs write: a UTF-8
+// byte-order mark, ';' as the delimiter, CRLF line ends, quoted fields.
+package partnerfile
+
+import "github.com/tiershift/tiershift/program"
+
+// Row is one partner as the file describes it.
+type Row struct {
+	// Line is the row's line number in the file (the header is line 1).
+	Line      int
+	PartnerID string
+	Name      string
+	Email     string
+	Locale    string
+	Country   string
+	Tier      string
+	Facts     program.Facts
+}

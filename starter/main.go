@@ -1,0 +1,67 @@
+// Command starter is the operator's CLI for tiershift: it migrates the
+// database, imports partners, forecasts and previews a campaign, launches it,
+// and inspects and steers the running workflows.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes: 0 success, 1 an operation failed, 2 the input was bad (nothing
+// was changed).
+const (
+	exitFailure = 1
+	exitInput   = 2
+)
+
+// inputError marks an error caused by bad input: flags, files or arguments.
+// The command exits 2 and prints every problem.
+type inputError struct{ err error }
+
+func (e inputError) Error() string { return e.err.Error() }
+func (e inputError) Unwrap() error { return e.err }
+
+// badInput wraps err as an input error (exit code 2).
+func badInput(err error) error { return inputError{err} }
+
+// badInputf formats an input error.
+func badInputf(format string, args ...any) error { return inputError{fmt.Errorf(format, args...)} }
+
+// commands registers every subcommand; each file adds its own in init.
+var commands []func() *cobra.Command
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "starter",
+		Short:         "Plan, launch, inspect and steer a tiershift partner-program campaign",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	for _, c := range commands {
+		root.AddCommand(c())
+	}
+	return root
+}
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	root := newRootCmd()
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintln(os.Stderr, "starter:", err)
+	var in inputError
+	if errors.As(err, &in) || isFlagError(err) {
+		return exitInput
+	}
+	return exitFailure
+}
