@@ -17,6 +17,8 @@ const (
 	ErrTypeUnknownPartner  = "UnknownPartner"
 	ErrTypeBadEmailAddress = "BadEmailAddress"
 	ErrTypeEmailRejected   = "EmailRejected"
+	// ErrTypeInvalidInput is an activity input that lacks a required field.
+	ErrTypeInvalidInput = "InvalidInput"
 )
 
 // PartnerRef names one partner in one campaign.
@@ -52,6 +54,10 @@ type StageUpdate struct {
 	Outcome       string            `json:"outcome,omitempty"`
 	NewTier       string            `json:"new_tier,omitempty"`
 	EmailFailed   bool              `json:"email_failed,omitempty"`
+	// Seq orders a workflow's updates: the workflow increments it for every
+	// update, and an update older than the stored one is ignored, so a late
+	// retry of an old activity never moves an enrollment back.
+	Seq int64 `json:"seq"`
 }
 
 // TierChange is one change of a partner's tier, applied once per

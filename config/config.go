@@ -96,7 +96,7 @@ func fromLookup(lookup func(string) (string, bool)) (Config, error) {
 		TemporalAddress:   str(EnvTemporalAddress, DefaultTemporalAddress),
 		TemporalNamespace: str(EnvTemporalNamespace, DefaultTemporalNamespace),
 		TaskQueue:         str(EnvTaskQueue, DefaultTaskQueue),
-		EmailTaskQueue:    str(EnvEmailTaskQueue, DefaultEmailTaskQueue),
+		EmailTaskQueue:    str(EnvEmailTaskQueue, ""),
 		EmailRate:         DefaultEmailRate,
 		WorkflowPollers:   num(EnvWorkflowPollers, 0),
 		ActivityPollers:   num(EnvActivityPollers, 0),
@@ -117,6 +117,9 @@ func fromLookup(lookup func(string) (string, bool)) (Config, error) {
 			c.EmailRate = r
 		}
 	}
+	if c.EmailTaskQueue == "" {
+		c.EmailTaskQueue = EmailQueueFor(c.TaskQueue)
+	}
 	switch c.LogFormat {
 	case "auto", "json", "console":
 	default:
@@ -136,4 +139,14 @@ func Names() []string {
 		EnvMaxActivities, EnvMaxWorkflowTasks, EnvStickyCacheSize, EnvDBMaxConns,
 		EnvSendGridAPIKey, EnvSendGridAPIURL, EnvLogFormat, EnvLogLevel,
 	}
+}
+
+// EmailQueueFor is the email task queue paired with a workflow task queue
+// when none is configured: the default pair, or "<queue>-email", so tests and
+// side-by-side deployments never share an email queue by accident.
+func EmailQueueFor(taskQueue string) string {
+	if taskQueue == "" || taskQueue == DefaultTaskQueue {
+		return DefaultEmailTaskQueue
+	}
+	return taskQueue + "-email"
 }

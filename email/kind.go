@@ -45,4 +45,9 @@ type Data struct {
 	Now     time.Time         `json:"now"`
 	Missing []program.Missing `json:"missing,omitempty"`
 	Links   map[string]string `json:"links,omitempty"`
+	// Fallback is the program's fallback tier, so a demotion to it can be
+	// explained with how to regain a tier.
+	Fallback string `json:"fallback,omitempty"`
+	// ApplyAt says whether a tier met early applies now or at the deadline.
+	ApplyAt program.ApplyAt `json:"apply_at,omitempty"`
 }

@@ -1,0 +1,149 @@
+# tiershift — build, local stack, tests.
+#
+#   make build      go build ./... and bin/worker, bin/starter
+#   make tools      bin/temporal (Temporal CLI + dev server) and bin/staticcheck
+#   make up         PostgreSQL + Temporal dev server (reused if running) + migrations
+#   make worker     start bin/worker in the background (.dev/worker.log, .dev/worker.pid)
+#   make demo       up + worker + import/launch the rehearsal campaign + watch it
+#   make down       stop the worker, Temporal and PostgreSQL (only what we started)
+#   make test       tools + services + lint + go test (what CI runs via .ci/run)
+#   make lint       gofmt, go vet, staticcheck
+#   make histories  re-record workflows/testdata histories against the dev server
+#   make bench      scripts/bench.sh
+#   make clean      remove built binaries (bin/worker, bin/starter) and test cache
+#   make distclean  down + remove bin/ (tools too) and .dev/
+#
+# The demo's worker and `make test` share one Temporal server. Tests never poll
+# the demo's task queues: they take their own names from
+# internal/temporaltest.TaskQueue(t), and `make test` also points
+# TIERSHIFT_TASK_QUEUE at a per-run name (the email queue follows it), so
+# `make demo` then `make test` (or the reverse) do not steal each other's tasks.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := build
+MAKEFLAGS += --no-print-directory
+
+GO ?= go
+BIN := $(CURDIR)/bin
+TEMPORAL_CLI_VERSION := v1.5.1
+STATICCHECK_VERSION := v0.8.2
+# The Go release go.mod asks for, e.g. 1.26.
+GO_MIN := $(shell sed -n 's/^go \([0-9]*\.[0-9]*\).*/\1/p' go.mod)
+
+# Local stack defaults (the same as config's defaults).
+LOCAL_DATABASE_URL := postgres://tiershift:tiershift@localhost:5432/tiershift?sslmode=disable
+export TEMPORAL_ADDRESS ?= localhost:7233
+TEMPORAL_UI := http://localhost:8233
+
+# -race needs cgo and a C compiler; without them the tests still run, unraced.
+RACE ?= $(shell [ "$$($(GO) env CGO_ENABLED 2>/dev/null)" = 1 ] && command -v gcc >/dev/null 2>&1 && echo -race)
+TEST_PACKAGES ?= ./...
+GO_TEST_FLAGS ?= $(RACE) -count=1 -timeout 30m -p 2
+
+# A campaign ID unique per run, so `make demo` can be repeated.
+CAMPAIGN := $(or $(CAMPAIGN),rehearsal-$(shell date +%Y%m%d-%H%M%S))
+PROGRAM ?= examples/rehearsal/program.yaml
+PARTNERS ?= examples/rehearsal/partners.csv
+
+GOFILES = $(shell find . -path ./.git -prune -o -path ./bin -prune -o -path ./.dev -prune -o -name '*.go' -print)
+
+.PHONY: build tools up down worker demo test lint histories bench clean distclean check-go services status demo-files
+
+check-go:
+	@command -v $(GO) >/dev/null 2>&1 || { echo "Go is not installed (need go$(GO_MIN) or newer): https://go.dev/dl/" >&2; exit 1; }
+	@v=$$($(GO) env GOVERSION 2>/dev/null | sed -n 's/^go\([0-9]*\.[0-9]*\).*/\1/p'); \
+	if [ -z "$$v" ] || [ "$$(printf '%s\n%s\n' "$(GO_MIN)" "$$v" | sort -V | head -n1)" != "$(GO_MIN)" ]; then \
+		echo "Go $(GO_MIN) or newer is required; found: $$($(GO) version 2>/dev/null || echo none) — install it from https://go.dev/dl/" >&2; exit 1; \
+	fi
+
+build: check-go
+	$(GO) build ./...
+	$(GO) build -o bin/worker ./worker
+	$(GO) build -o bin/starter ./starter
+
+tools: check-go bin/temporal bin/staticcheck
+
+# Not in go.mod: the CLI's module graph conflicts with the SDK tiershift uses.
+bin/temporal:
+	scripts/temporal.sh build
+
+bin/staticcheck:
+	@echo "building staticcheck $(STATICCHECK_VERSION) into bin/ (one-time, about a minute)..."
+	@start=$$SECONDS; GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION); \
+	echo "built bin/staticcheck in $$((SECONDS - start))s"
+
+# PostgreSQL and the Temporal dev server, each reused if already running.
+# Under CI the dev server keeps its state in memory (faster, nothing to keep).
+services: check-go bin/temporal
+	@if [ "$${CI:-}" = true ] && [ -z "$${TEMPORAL_DB_FILE+set}" ]; then export TEMPORAL_DB_FILE=; fi; \
+	scripts/stack.sh services
+
+up: build bin/temporal
+	scripts/stack.sh up
+	@echo "Temporal Web UI: $(TEMPORAL_UI)"
+
+worker: up
+	scripts/stack.sh worker
+
+status:
+	@scripts/stack.sh status
+
+down:
+	scripts/stack.sh down
+
+# make demo [CAMPAIGN=rehearsal-x]: mail is captured, not sent (SENDGRID_API_KEY
+# is dropped for the worker unless DEMO_SEND_EMAIL=1).
+demo: demo-files worker
+	@echo "== campaign $(CAMPAIGN)"
+	bin/starter import --campaign $(CAMPAIGN) $(PARTNERS) --program $(PROGRAM)
+	bin/starter launch --campaign $(CAMPAIGN) --program $(PROGRAM)
+	@echo "Temporal Web UI: $(TEMPORAL_UI)/namespaces/default/workflows?query=CampaignId%3D%22$(CAMPAIGN)%22"
+	bin/starter status --campaign $(CAMPAIGN) --watch
+	@echo "The stack is still running (worker log: .dev/worker.log); stop it with: make down"
+
+# All three checks run, so one report shows every problem.
+demo-files:
+	@test -f $(PARTNERS) && test -f $(PROGRAM) || { echo "demo: $(PARTNERS) or $(PROGRAM) is missing" >&2; exit 1; }
+
+lint: check-go bin/staticcheck
+	@fail=0; \
+	out=$$(gofmt -l $(GOFILES)); \
+	if [ -n "$$out" ]; then echo "gofmt: these files are not formatted (run gofmt -w on them):"; echo "$$out"; fail=1; fi; \
+	echo "$(GO) vet ./..."; $(GO) vet ./... || fail=1; \
+	echo "staticcheck ./..."; $(BIN)/staticcheck ./... || fail=1; \
+	if [ $$fail = 0 ]; then echo "lint: ok"; else echo "lint: FAILED" >&2; fi; \
+	exit $$fail
+
+# Services are required (tests fail, not skip, without them); mail is never
+# sent; TIERSHIFT_TASK_QUEUE is per run so a demo worker on the same server is
+# not disturbed (TIERSHIFT_EMAIL_TASK_QUEUE is left unset: config derives
+# "<queue>-email" from it). Lint runs first; the tests run even when it fails,
+# and the target fails if either did.
+test: check-go tools services
+	@mkdir -p .dev; lint=0; $(MAKE) lint || lint=$$?; \
+	start=$$SECONDS; \
+	unset TIERSHIFT_EMAIL_TASK_QUEUE; \
+	export TIERSHIFT_REQUIRE_SERVICES=1 \
+		DATABASE_URL="$${DATABASE_URL:-$(LOCAL_DATABASE_URL)}" \
+		TEMPORAL_ADDRESS="$(TEMPORAL_ADDRESS)" \
+		TIERSHIFT_TASK_QUEUE="tiershift-test-$$$$" \
+		SENDGRID_API_KEY= ; \
+	echo "$(GO) test $(GO_TEST_FLAGS) $(TEST_PACKAGES)   (TEMPORAL_ADDRESS=$$TEMPORAL_ADDRESS; output also in .dev/test.log)"; \
+	status=0; $(GO) test $(GO_TEST_FLAGS) $(TEST_PACKAGES) 2>&1 | tee .dev/test.log || status=$$?; \
+	echo "make test: go test $$( [ $$status = 0 ] && echo passed || echo FAILED ) in $$((SECONDS - start))s; lint $$( [ $$lint = 0 ] && echo passed || echo FAILED )"; \
+	[ $$status = 0 ] && [ $$lint = 0 ]
+
+# Records fresh workflow histories (replay-test fixtures) from the dev server.
+histories: up
+	$(GO) run ./tools/recordhistories -out workflows/testdata
+
+bench: build up
+	scripts/bench.sh
+
+clean:
+	rm -f bin/worker bin/starter .dev/test.log
+	$(GO) clean -testcache
+
+distclean: down
+	rm -rf bin .dev

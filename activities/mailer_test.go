@@ -1,0 +1,411 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/tiershift/tiershift/email"
+	"github.com/tiershift/tiershift/internal/pgtest"
+	"github.com/tiershift/tiershift/internal/sendgridstub"
+	"github.com/tiershift/tiershift/program"
+)
+
+type mailerFixture struct {
+	db     *pgtest.DB
+	stub   *sendgridstub.Stub
+	mailer *Mailer
+}
+
+func newMailerFixture(t *testing.T, timeout time.Duration) *mailerFixture {
+	t.Helper()
+	db := pgtest.New(t)
+	stub := sendgridstub.New()
+	t.Cleanup(stub.Close)
+	m := NewMailer(db.Pool, sendgridstub.Key, stub.URL, timeout, zerolog.New(zerolog.NewTestWriter(t)))
+	return &mailerFixture{db: db, stub: stub, mailer: m}
+}
+
+func testEmailInput(step string) SendEmailInput {
+	deadline := time.Date(2009, time.October, 14, 0, 0, 0, 0, time.UTC)
+	return SendEmailInput{
+		WorkflowID: "transition/c1/P-42",
+		Step:       step,
+		CampaignID: "c1",
+		PartnerID:  "P-42",
+		Kind:       email.KindReminder,
+		To:         "alice@acme.example",
+		ToName:     "Alice Martin",
+		Locale:     "fr",
+		Data: email.Data{
+			CampaignID: "c1", PartnerID: "P-42", PartnerName: "Acme Cloud", ProgramName: "Partner Connect",
+			Vendor: "VMware", Currency: "USD", OldTier: "Premier", ExpectedTier: "Principal",
+			Deadline: deadline, Now: deadline.AddDate(0, 0, -30),
+			Missing: []program.Missing{{Kind: program.MissingCertification, Name: "VTSP", Have: 1, Need: 2}},
+		},
+		Settings: program.Emails{
+			FromEmail: "partners@vmware.example", FromName: "VMware Partner Network", ReplyTo: "help@vmware.example",
+			Categories: []string{"partner-connect-2009"},
+		},
+	}
+}
+
+type emailRow struct {
+	status, providerID, errText, subject, locale string
+	attempts                                     int
+	sent                                         bool
+}
+
+func (f *mailerFixture) row(t *testing.T, in SendEmailInput) emailRow {
+	t.Helper()
+	var r emailRow
+	var pid, errText *string
+	var sentAt *time.Time
+	err := f.db.Pool.QueryRow(context.Background(), `
+		SELECT status, provider_message_id, error, subject, locale, attempts, sent_at
+		FROM emails WHERE workflow_id = $1 AND step = $2`, in.WorkflowID, in.Step).
+		Scan(&r.status, &pid, &errText, &r.subject, &r.locale, &r.attempts, &sentAt)
+	if err != nil {
+		t.Fatalf("emails row %s/%s: %v", in.WorkflowID, in.Step, err)
+	}
+	r.providerID, r.errText, r.sent = deref(pid), deref(errText), sentAt != nil
+	return r
+}
+
+func TestSendEmailOncePerStep(t *testing.T) {
+	f := newMailerFixture(t, 2*time.Second)
+	ctx := context.Background()
+	in := testEmailInput("reminder/0/30d")
+
+	first, err := f.mailer.SendEmail(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Status != EmailSent || first.MessageID == "" || first.AlreadyDone {
+		t.Fatalf("first = %+v", first)
+	}
+	// The activity is retried after the server accepted (e.g. the worker
+	// lost the completion): nothing is sent again.
+	second, err := f.mailer.SendEmail(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Status != EmailSent || second.MessageID != first.MessageID || !second.AlreadyDone {
+		t.Fatalf("second = %+v", second)
+	}
+	if n := f.stub.Accepted(); n != 1 {
+		t.Fatalf("stub accepted %d messages, want 1", n)
+	}
+	if c := f.stub.CountByDedupeKey()[in.WorkflowID+"/"+in.Step]; c != 1 {
+		t.Fatalf("dedupe key count = %d", c)
+	}
+	r := f.row(t, in)
+	if r.status != EmailSent || r.providerID != first.MessageID || r.attempts != 1 || !r.sent || r.locale != "fr" {
+		t.Fatalf("row = %+v", r)
+	}
+	// Another step is another message.
+	other := in
+	other.Step = "reminder/0/7d"
+	if res, err := f.mailer.SendEmail(ctx, other); err != nil || res.Status != EmailSent {
+		t.Fatalf("other step: %+v %v", res, err)
+	}
+	if n := f.stub.Accepted(); n != 2 {
+		t.Fatalf("stub accepted %d, want 2", n)
+	}
+}
+
+func TestSendEmailRequestShape(t *testing.T) {
+	f := newMailerFixture(t, 2*time.Second)
+	in := testEmailInput("announcement")
+	in.Kind = email.KindAnnouncement
+	if _, err := f.mailer.SendEmail(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	msgs := f.stub.Messages()
+	if len(msgs) != 1 {
+		t.Fatalf("%d messages", len(msgs))
+	}
+	m := msgs[0]
+	if got := strings.Join(m.ContentTypes, ","); got != "text/plain,text/html" {
+		t.Errorf("content order = %s", got)
+	}
+	want := map[string]string{"campaign_id": "c1", "partner_id": "P-42", "kind": "announcement", "dedupe_key": "transition/c1/P-42/announcement"}
+	for k, v := range want {
+		if m.CustomArgs[k] != v {
+			t.Errorf("custom_args[%s] = %q, want %q", k, m.CustomArgs[k], v)
+		}
+	}
+	if got := strings.Join(m.Categories, ","); got != "tiershift,announcement,partner-connect-2009" {
+		t.Errorf("categories = %s", got)
+	}
+	if m.To != "alice@acme.example" || m.ToName != "Alice Martin" || m.From != "partners@vmware.example" || m.FromName != "VMware Partner Network" || m.ReplyTo != "help@vmware.example" {
+		t.Errorf("addresses: %+v", m)
+	}
+	if !strings.Contains(m.Subject, "Principal") || !strings.Contains(m.Text, "Acme Cloud") || !strings.Contains(m.HTML, "<!DOCTYPE html>") {
+		t.Errorf("content: subject %q", m.Subject)
+	}
+	if m.TemplateID != "" {
+		t.Errorf("template_id = %q", m.TemplateID)
+	}
+}
+
+func TestSendEmailDynamicTemplate(t *testing.T) {
+	f := newMailerFixture(t, 2*time.Second)
+	in := testEmailInput("reminder/0/30d")
+	in.Settings.SendGridTemplates = map[string]string{"reminder": "d-abc123"}
+	res, err := f.mailer.SendEmail(context.Background(), in)
+	if err != nil || res.Status != EmailSent {
+		t.Fatalf("%+v %v", res, err)
+	}
+	m := f.stub.Messages()[0]
+	if m.TemplateID != "d-abc123" || len(m.ContentTypes) != 0 {
+		t.Errorf("template_id %q, content %v", m.TemplateID, m.ContentTypes)
+	}
+	if m.DynamicTemplateData["partner_name"] != "Acme Cloud" || !strings.Contains(m.DynamicTemplateData["deadline"].(string), "octobre 2009") {
+		t.Errorf("dynamic_template_data = %v", m.DynamicTemplateData)
+	}
+}
+
+func TestSendEmailPendingRowIsResent(t *testing.T) {
+	// A crash after the row was written but before it was marked leaves it
+	// pending: the retry sends. (If the crash came after SendGrid accepted,
+	// that is the documented duplicate window; dedupe_key lets
+	// reconciliation spot it.)
+	f := newMailerFixture(t, 2*time.Second)
+	in := testEmailInput("reminder/0/30d")
+	f.db.Exec(t, `INSERT INTO emails (workflow_id, step, campaign_id, partner_id, kind, locale, to_email, subject, body_text, body_html)
+		VALUES ($1, $2, 'c1', 'P-42', 'reminder', 'fr', $3, 's', 't', 'h')`, in.WorkflowID, in.Step, in.To)
+	res, err := f.mailer.SendEmail(context.Background(), in)
+	if err != nil || res.Status != EmailSent || res.AlreadyDone {
+		t.Fatalf("%+v %v", res, err)
+	}
+	if f.stub.Accepted() != 1 {
+		t.Fatalf("accepted %d", f.stub.Accepted())
+	}
+	if r := f.row(t, in); r.status != EmailSent || r.attempts != 1 {
+		t.Fatalf("row = %+v", r)
+	}
+}
+
+func TestSendEmailPermanentRejection(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		reply sendgridstub.Reply
+		want  string
+	}{
+		{"400", sendgridstub.BadRequest("The from address does not match a verified Sender Identity."), "sendgrid 400: The from address does not match a verified Sender Identity."},
+		{"401", sendgridstub.Unauthorized(), "sendgrid 401: The provided authorization grant is invalid, expired, or revoked"},
+		{"413", sendgridstub.Reply{Status: http.StatusRequestEntityTooLarge, Message: "payload too large"}, "sendgrid 413: payload too large"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newMailerFixture(t, 2*time.Second)
+			f.stub.Enqueue(tc.reply)
+			in := testEmailInput("outcome")
+			res, err := f.mailer.SendEmail(context.Background(), in)
+			if err != nil {
+				t.Fatalf("want a result, got error %v", err)
+			}
+			if res.Status != EmailFailed || res.Error != tc.want {
+				t.Fatalf("result = %+v", res)
+			}
+			if r := f.row(t, in); r.status != EmailFailed || r.errText != tc.want || r.attempts != 1 {
+				t.Fatalf("row = %+v", r)
+			}
+			// A retry (or a replay) does not try again.
+			again, err := f.mailer.SendEmail(context.Background(), in)
+			if err != nil || again.Status != EmailFailed || !again.AlreadyDone || f.stub.Requests() != 1 {
+				t.Fatalf("again = %+v %v, requests %d", again, err, f.stub.Requests())
+			}
+		})
+	}
+}
+
+func TestSendEmailRejectedAddressRule(t *testing.T) {
+	f := newMailerFixture(t, 2*time.Second)
+	f.stub.RejectAddress("bounce@acme.example", 400, "Does not contain a valid address.")
+	in := testEmailInput("announcement")
+	in.To = "bounce@acme.example"
+	res, err := f.mailer.SendEmail(context.Background(), in)
+	if err != nil || res.Status != EmailFailed || !strings.Contains(res.Error, "Does not contain a valid address.") {
+		t.Fatalf("%+v %v", res, err)
+	}
+}
+
+func TestSendEmailBadAddress(t *testing.T) {
+	f := newMailerFixture(t, 2*time.Second)
+	for i, addr := range []string{"not an address", "", "alice@localhost"} {
+		in := testEmailInput("announcement")
+		in.WorkflowID += string(rune('a' + i))
+		in.To = addr
+		res, err := f.mailer.SendEmail(context.Background(), in)
+		if err != nil {
+			t.Fatalf("%q: want a failed result, got error %v", addr, err)
+		}
+		if res.Status != EmailFailed || !strings.Contains(res.Error, "bad email address") || res.AlreadyDone {
+			t.Fatalf("%q: %+v", addr, res)
+		}
+		if r := f.row(t, in); r.status != EmailFailed || !strings.Contains(r.errText, "bad email address") || r.subject == "" {
+			t.Fatalf("%q: row %+v", addr, r)
+		}
+	}
+	if f.stub.Requests() != 0 {
+		t.Fatalf("bad addresses reached SendGrid: %d requests", f.stub.Requests())
+	}
+}
+
+func TestSendEmailRateLimited(t *testing.T) {
+	f := newMailerFixture(t, 2*time.Second)
+	reset := time.Now().Add(42 * time.Second)
+	f.stub.Enqueue(sendgridstub.RateLimited(reset))
+	in := testEmailInput("reminder/0/30d")
+	_, err := f.mailer.SendEmail(context.Background(), in)
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || appErr.Type() != ErrTypeRateLimited || appErr.NonRetryable() {
+		t.Fatalf("want retryable RateLimited, got %v", err)
+	}
+	if d := appErr.NextRetryDelay(); d < 39*time.Second || d > 43*time.Second {
+		t.Fatalf("NextRetryDelay = %s, want ≈ 42s", d)
+	}
+	if r := f.row(t, in); r.status != EmailPending || r.attempts != 1 {
+		t.Fatalf("row = %+v", r)
+	}
+	res, err := f.mailer.SendEmail(context.Background(), in)
+	if err != nil || res.Status != EmailSent {
+		t.Fatalf("after reset: %+v %v", res, err)
+	}
+}
+
+func TestSendEmailServerErrorThenRecovery(t *testing.T) {
+	f := newMailerFixture(t, 2*time.Second)
+	f.stub.Enqueue(sendgridstub.ServerError(), sendgridstub.ServerError())
+	in := testEmailInput("reminder/0/30d")
+	for i := 1; i <= 2; i++ {
+		_, err := f.mailer.SendEmail(context.Background(), in)
+		var appErr *temporal.ApplicationError
+		if !errors.As(err, &appErr) || appErr.Type() != ErrTypeEmailUnavailable || appErr.NonRetryable() {
+			t.Fatalf("try %d: want retryable %s, got %v", i, ErrTypeEmailUnavailable, err)
+		}
+		if r := f.row(t, in); r.status != EmailPending || r.attempts != i || !strings.Contains(r.errText, "sendgrid 500") {
+			t.Fatalf("try %d: row = %+v", i, r)
+		}
+	}
+	res, err := f.mailer.SendEmail(context.Background(), in)
+	if err != nil || res.Status != EmailSent {
+		t.Fatalf("after recovery: %+v %v", res, err)
+	}
+	if f.stub.Accepted() != 1 || f.stub.Requests() != 3 {
+		t.Fatalf("accepted %d of %d requests", f.stub.Accepted(), f.stub.Requests())
+	}
+	if r := f.row(t, in); r.status != EmailSent || r.attempts != 3 || r.errText != "" {
+		t.Fatalf("row = %+v", r)
+	}
+}
+
+func TestSendEmailHangTimesOut(t *testing.T) {
+	const timeout = 300 * time.Millisecond
+	f := newMailerFixture(t, timeout)
+	f.stub.Enqueue(sendgridstub.Hang())
+	in := testEmailInput("reminder/0/30d")
+	start := time.Now()
+	_, err := f.mailer.SendEmail(context.Background(), in)
+	elapsed := time.Since(start)
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || appErr.Type() != ErrTypeEmailUnavailable {
+		t.Fatalf("want a retryable timeout, got %v", err)
+	}
+	if elapsed > timeout+2*time.Second {
+		t.Fatalf("gave up after %s, want ≈ %s", elapsed, timeout)
+	}
+	if r := f.row(t, in); r.status != EmailPending || r.attempts != 1 || !strings.Contains(r.errText, "no answer within") {
+		t.Fatalf("row = %+v", r)
+	}
+}
+
+func TestSendEmailConcurrentAttemptBacksOff(t *testing.T) {
+	f := newMailerFixture(t, 2*time.Second)
+	in := testEmailInput("reminder/0/30d")
+	ctx := context.Background()
+	f.db.Exec(t, `INSERT INTO emails (workflow_id, step, campaign_id, partner_id, kind, locale, to_email, subject, body_text, body_html)
+		VALUES ($1, $2, 'c1', 'P-42', 'reminder', 'fr', $3, 's', 't', 'h')`, in.WorkflowID, in.Step, in.To)
+	// Another attempt holds the row while it sends.
+	tx, err := f.db.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM emails WHERE workflow_id = $1 AND step = $2 FOR UPDATE`, in.WorkflowID, in.Step); err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.mailer.SendEmail(ctx, in)
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || appErr.Type() != ErrTypeEmailInProgress || appErr.NonRetryable() {
+		t.Fatalf("want retryable %s, got %v", ErrTypeEmailInProgress, err)
+	}
+	if f.stub.Requests() != 0 {
+		t.Fatal("sent while another attempt held the row")
+	}
+}
+
+func TestSendEmailCaptureMode(t *testing.T) {
+	db := pgtest.New(t)
+	stub := sendgridstub.New()
+	defer stub.Close()
+	m := NewMailer(db.Pool, "", stub.URL, time.Second, zerolog.New(zerolog.NewTestWriter(t)))
+	if !m.Capture || m.Client != nil {
+		t.Fatalf("no key must mean capture mode: %+v", m)
+	}
+	in := testEmailInput("announcement")
+	res, err := m.SendEmail(context.Background(), in)
+	if err != nil || res.Status != EmailCaptured {
+		t.Fatalf("%+v %v", res, err)
+	}
+	again, err := m.SendEmail(context.Background(), in)
+	if err != nil || again.Status != EmailCaptured || !again.AlreadyDone {
+		t.Fatalf("again: %+v %v", again, err)
+	}
+	if stub.Requests() != 0 {
+		t.Fatal("capture mode sent a request")
+	}
+	f := &mailerFixture{db: db}
+	if r := f.row(t, in); r.status != EmailCaptured || r.attempts != 1 || !strings.Contains(r.subject, "Principal") {
+		t.Fatalf("row = %+v", r)
+	}
+}
+
+func TestSendEmailMissingKey(t *testing.T) {
+	f := newMailerFixture(t, time.Second)
+	in := testEmailInput("")
+	_, err := f.mailer.SendEmail(context.Background(), in)
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || !appErr.NonRetryable() || appErr.Type() != ErrTypeInvalidInput {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestSendEmailInActivityEnvironment(t *testing.T) {
+	f := newMailerFixture(t, 2*time.Second)
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestActivityEnvironment()
+	env.RegisterActivity(f.mailer)
+	val, err := env.ExecuteActivity("SendEmail", testEmailInput("announcement"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res SendEmailResult
+	if err := val.Get(&res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != EmailSent || res.MessageID == "" {
+		t.Fatalf("result = %+v", res)
+	}
+	if f.stub.Accepted() != 1 {
+		t.Fatalf("accepted %d", f.stub.Accepted())
+	}
+}

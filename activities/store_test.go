@@ -1,0 +1,149 @@
+package activities_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/rs/zerolog"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/tiershift/tiershift/activities"
+	"github.com/tiershift/tiershift/internal/pgtest"
+	"github.com/tiershift/tiershift/program"
+	"github.com/tiershift/tiershift/store"
+)
+
+func newStoreActivities(t *testing.T) (*activities.Store, *pgtest.DB) {
+	t.Helper()
+	db := pgtest.New(t)
+	db.Exec(t, `INSERT INTO partners (partner_id, name, email, locale, country, tier, certifications, competencies, revenue_cents, points)
+		VALUES ('p1', 'Acme', 'ops@acme.example', 'de', 'DE', 'Premier', '{"VCP": 2}', '{Cloud}', 12345, 7)`)
+	db.Exec(t, `INSERT INTO campaigns (campaign_id) VALUES ('c1')`)
+	db.Exec(t, `INSERT INTO enrollments (campaign_id, partner_id, workflow_id, old_tier) VALUES ('c1', 'p1', 'transition/c1/p1', 'Premier')`)
+	return &activities.Store{DB: store.New(db.Pool), Log: zerolog.New(zerolog.NewTestWriter(t))}, db
+}
+
+func count(t *testing.T, db *pgtest.DB, sql string) int {
+	t.Helper()
+	var n int
+	if err := db.Pool.QueryRow(context.Background(), sql).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	return n
+}
+
+var demotion = activities.TierChange{
+	WorkflowID: "transition/c1/p1", Step: "deadline", CampaignID: "c1", PartnerID: "p1",
+	FromTier: "Premier", ToTier: "Silver", Outcome: "demoted", Reason: "missed VSP", Actor: "workflow",
+}
+
+func TestApplyTierChangeTwiceChangesOnce(t *testing.T) {
+	a, db := newStoreActivities(t)
+	ctx := context.Background()
+	for i, want := range []bool{true, false} {
+		res, err := a.ApplyTierChange(ctx, demotion)
+		if err != nil || res.Applied != want {
+			t.Fatalf("call %d: %+v, %v; want applied=%v", i+1, res, err, want)
+		}
+	}
+	if n := count(t, db, `SELECT count(*) FROM tier_changes`); n != 1 {
+		t.Fatalf("%d tier_changes rows, want 1", n)
+	}
+	if n := count(t, db, `SELECT count(*) FROM partners WHERE tier = 'Silver'`); n != 1 {
+		t.Fatalf("partner tier not changed")
+	}
+	if n := count(t, db, `SELECT count(*) FROM enrollments WHERE current_tier = 'Silver' AND new_tier = 'Silver'`); n != 1 {
+		t.Fatalf("enrollment tier not changed")
+	}
+	// The audit is append-only even for the store's own connection.
+	if _, err := db.Pool.Exec(ctx, `UPDATE tier_changes SET reason = 'x'`); err == nil {
+		t.Fatal("tier_changes accepted an UPDATE")
+	}
+}
+
+func TestRecordStageIgnoresStaleSeq(t *testing.T) {
+	a, db := newStoreActivities(t)
+	ctx := context.Background()
+	newer := activities.StageUpdate{WorkflowID: "transition/c1/p1", CampaignID: "c1", PartnerID: "p1",
+		Stage: "done", OldTier: "Premier", Outcome: "kept", NewTier: "Premier", Seq: 5}
+	older := activities.StageUpdate{WorkflowID: "transition/c1/p1", CampaignID: "c1", PartnerID: "p1",
+		Stage: "waiting", OldTier: "Premier", Seq: 2}
+	for _, u := range []activities.StageUpdate{newer, older, newer} {
+		if err := a.RecordStage(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := count(t, db, `SELECT count(*) FROM enrollments WHERE stage = 'done' AND seq = 5 AND outcome = 'kept'`); n != 1 {
+		t.Fatal("a stale stage update overwrote a newer one")
+	}
+}
+
+func TestLoadPartner(t *testing.T) {
+	a, _ := newStoreActivities(t)
+	ctx := context.Background()
+	snap, err := a.LoadPartner(ctx, activities.PartnerRef{CampaignID: "c1", PartnerID: "p1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if snap.Name != "Acme" || snap.Locale != "de" || snap.Tier != "Premier" || snap.Facts.Certifications["VCP"] != 2 ||
+		snap.Facts.Revenue != program.Money(12345) || snap.Facts.Points != 7 || len(snap.Facts.Competencies) != 1 || snap.Facts.Modules != nil {
+		t.Fatalf("snapshot = %+v", snap)
+	}
+
+	_, err = a.LoadPartner(ctx, activities.PartnerRef{CampaignID: "c1", PartnerID: "ghost"})
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || appErr.Type() != activities.ErrTypeUnknownPartner || !appErr.NonRetryable() {
+		t.Fatalf("unknown partner: %v (%T)", err, err)
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("unknown partner error does not wrap store.ErrNotFound: %v", err)
+	}
+}
+
+func TestStoreActivitiesInTestEnvironment(t *testing.T) {
+	a, db := newStoreActivities(t)
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestActivityEnvironment()
+	env.RegisterActivity(a)
+
+	val, err := env.ExecuteActivity(a.LoadPartner, activities.PartnerRef{CampaignID: "c1", PartnerID: "p1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var snap activities.PartnerSnapshot
+	if err := val.Get(&snap); err != nil || snap.Facts.Certifications["VCP"] != 2 {
+		t.Fatalf("LoadPartner through Temporal: %+v, %v", snap, err)
+	}
+
+	_, err = env.ExecuteActivity(a.LoadPartner, activities.PartnerRef{CampaignID: "c1", PartnerID: "ghost"})
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || appErr.Type() != activities.ErrTypeUnknownPartner {
+		t.Fatalf("unknown partner through Temporal: %v", err)
+	}
+
+	for i, want := range []bool{true, false} {
+		val, err := env.ExecuteActivity(a.ApplyTierChange, demotion)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var res activities.TierChangeResult
+		if err := val.Get(&res); err != nil || res.Applied != want {
+			t.Fatalf("call %d: %+v, %v", i+1, res, err)
+		}
+	}
+	if _, err := env.ExecuteActivity(a.RecordStage, activities.StageUpdate{WorkflowID: "transition/c1/p1",
+		CampaignID: "c1", PartnerID: "p1", Stage: "waiting", Seq: 1,
+		Missing: []program.Missing{{Kind: program.MissingCertification, Name: "VSP", Have: 0, Need: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, db, `SELECT count(*) FROM enrollments WHERE stage = 'waiting' AND missing->0->>'name' = 'VSP'`); n != 1 {
+		t.Fatal("stage update through Temporal not recorded")
+	}
+
+	_, err = env.ExecuteActivity(a.RecordStage, activities.StageUpdate{CampaignID: "c1"})
+	if !errors.As(err, &appErr) || appErr.Type() != activities.ErrTypeInvalidInput {
+		t.Fatalf("invalid stage update: %v", err)
+	}
+}

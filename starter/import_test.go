@@ -1,0 +1,216 @@
+//go:build tiershift_import_pending
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tiershift/tiershift/internal/pgtest"
+	"github.com/tiershift/tiershift/program"
+	"github.com/tiershift/tiershift/store"
+)
+
+// starterDB gives the test its own schema and points the starter at it.
+func starterDB(t *testing.T) *pgtest.DB {
+	t.Helper()
+	db := pgtest.New(t)
+	t.Setenv("DATABASE_URL", db.URL)
+	t.Setenv("LOG_FORMAT", "json")
+	t.Setenv("LOG_LEVEL", "warn")
+	return db
+}
+
+// execStarter runs the starter in-process and returns its output.
+func execStarter(t *testing.T, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	root := newRootCmd()
+	root.SetArgs(args)
+	root.SetOut(&out)
+	root.SetErr(&errOut)
+	err = root.ExecuteContext(context.Background())
+	return out.String(), errOut.String(), err
+}
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func countRows(t *testing.T, db *pgtest.DB, sql string) int {
+	t.Helper()
+	var n int
+	if err := db.Pool.QueryRow(context.Background(), sql).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	return n
+}
+
+const header = "partner_id,name,email,locale,tier,revenue,points,certifications,competencies,modules\n"
+
+const goodFile = header +
+	"p1,Acme,ops@acme.example,en,Premier,1000.00,5,VCP:2|VSP:1,Cloud,Sales\n" +
+	"p2,Bolt,hi@bolt.example,de,Enterprise,0,0,,,\n" +
+	"p3,Core,it@core.example,fr,Premier,250.50,12,VCP:1,,Sales|Tech\n"
+
+func TestImportWithErrorsImportsNothingAndListsEveryError(t *testing.T) {
+	db := starterDB(t)
+	file := writeFile(t, "bad.csv", header+
+		"p1,Acme,ops@acme.example,en,Premier,1000.00,5,,,\n"+
+		"p2,Bolt,not-an-email,de,Enterprise,0,0,,,\n"+
+		"p3,Core,it@core.example,fr,Premier,0,lots,,,\n"+
+		"p1,Acme again,ops@acme.example,en,Premier,0,0,,,\n"+
+		"p4,Dash,d@dash.example,en,Premier,0,0,,,\n")
+	_, stderr, err := execStarter(t, "import", "--campaign", "c1", file)
+	var in inputError
+	if !errors.As(err, &in) {
+		t.Fatalf("err = %v, want an input error (exit 2)", err)
+	}
+	for _, want := range []string{file + ":3: email:", file + ":4: points:", file + ":5: partner_id:"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	if !strings.Contains(err.Error(), "nothing imported") {
+		t.Errorf("error = %v", err)
+	}
+	if n := countRows(t, db, `SELECT (SELECT count(*) FROM partners) + (SELECT count(*) FROM campaigns) + (SELECT count(*) FROM enrollments)`); n != 0 {
+		t.Fatalf("an invalid file wrote %d rows", n)
+	}
+
+	// --skip-invalid imports the valid rows (the first p1 and p4) only.
+	stdout, _, err := execStarter(t, "import", "--campaign", "c1", "--skip-invalid", file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout, "2 inserted") || !strings.Contains(stdout, "skipped 3 invalid rows") {
+		t.Fatalf("stdout = %s", stdout)
+	}
+	if n := countRows(t, db, `SELECT count(*) FROM partners WHERE partner_id IN ('p1', 'p4') AND name <> 'Acme again'`); n != 2 {
+		t.Fatalf("%d valid partners imported, want 2", n)
+	}
+}
+
+func TestReimportChangesNothingAndUpdateRecordsChanges(t *testing.T) {
+	db := starterDB(t)
+	var signalled []string
+	afterImport = func(_ context.Context, campaignID string, changed []string) error {
+		signalled = append(signalled, campaignID+":"+strings.Join(changed, ","))
+		return nil
+	}
+	t.Cleanup(func() { afterImport = nil })
+
+	file := writeFile(t, "partners.csv", goodFile)
+	stdout, _, err := execStarter(t, "import", "--campaign", "c1", file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout, "3 inserted, 0 updated, 0 unchanged, 0 facts changed, 3 enrolled") {
+		t.Fatalf("first import: %s", stdout)
+	}
+	stdout, _, err = execStarter(t, "import", "--campaign", "c1", file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout, "0 inserted, 0 updated, 3 unchanged, 0 facts changed, 0 enrolled") {
+		t.Fatalf("re-import: %s", stdout)
+	}
+	if n := countRows(t, db, `SELECT count(*) FROM partner_fact_changes`); n != 0 {
+		t.Fatalf("re-import recorded %d fact changes", n)
+	}
+	if len(signalled) != 0 {
+		t.Fatalf("signalled %v for an unchanged file", signalled)
+	}
+
+	// p1 earns a certification, p3 loses its points; p2 only changes name.
+	updated := writeFile(t, "partners-2.csv", header+
+		"p1,Acme,ops@acme.example,en,Premier,1000.00,5,VCP:2|VSP:1|VTSP:1,Cloud,Sales\n"+
+		"p2,Bolt GmbH,hi@bolt.example,de,Enterprise,0,0,,,\n"+
+		"p3,Core,it@core.example,fr,Premier,250.50,0,VCP:1,,Sales|Tech\n")
+	stdout, _, err = execStarter(t, "import", "--campaign", "c1", updated)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout, "0 inserted, 3 updated, 0 unchanged, 2 facts changed, 0 enrolled") {
+		t.Fatalf("updated import: %s", stdout)
+	}
+	if !slices.Equal(signalled, []string{"c1:p1,p3"}) {
+		t.Fatalf("signalled %v", signalled)
+	}
+	if n := countRows(t, db, `SELECT count(*) FROM partner_fact_changes
+		WHERE source = 'import:partners-2.csv' AND ((partner_id = 'p1' AND field = 'certifications' AND new_value->>'VTSP' = '1')
+		   OR (partner_id = 'p3' AND field = 'points' AND old_value = '12' AND new_value = '0'))`); n != 2 {
+		t.Fatalf("%d matching fact changes, want 2", n)
+	}
+	if n := countRows(t, db, `SELECT count(*) FROM partner_fact_changes`); n != 2 {
+		t.Fatalf("%d fact changes, want 2", n)
+	}
+}
+
+func TestImportAcceptsSpreadsheetFiles(t *testing.T) {
+	db := starterDB(t)
+	content := "\ufeff" + strings.ReplaceAll(strings.ReplaceAll(goodFile, ",", ";"), "\n", "\r\n")
+	content = strings.Replace(content, "1000.00", `"1000.00"`, 1)
+	file := writeFile(t, "excel.csv", content)
+	stdout, stderr, err := execStarter(t, "import", "--campaign", "c1", file)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	if !strings.Contains(stdout, "3 inserted") {
+		t.Fatalf("stdout = %s", stdout)
+	}
+	var points int
+	var cents int64
+	if err := db.Pool.QueryRow(context.Background(), `SELECT points, revenue_cents FROM partners WHERE partner_id = 'p1'`).Scan(&points, &cents); err != nil {
+		t.Fatal(err)
+	}
+	if points != 5 || cents != 100000 {
+		t.Fatalf("p1 points %d revenue %d", points, cents)
+	}
+}
+
+func TestImportChecksAgainstTheCampaignsStoredProgram(t *testing.T) {
+	db := starterDB(t)
+	prog := &program.Program{ID: "v1", Name: "Test", OldTiers: []string{"Premier", "Enterprise"}, Tiers: []program.Tier{{Name: "Gold"}}}
+	if err := store.New(db.Pool).RecordLaunch(context.Background(), "c1", "id: v1\n", prog, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	file := writeFile(t, "partners.csv", goodFile+"p9,Nine,n@nine.example,en,Platinum,0,0,,,\n")
+	_, stderr, err := execStarter(t, "import", "--campaign", "c1", file)
+	var in inputError
+	if !errors.As(err, &in) || !strings.Contains(stderr, file+":5: tier:") {
+		t.Fatalf("err = %v, stderr:\n%s", err, stderr)
+	}
+	if n := countRows(t, db, `SELECT count(*) FROM partners`); n != 0 {
+		t.Fatalf("%d partners imported from an invalid file", n)
+	}
+}
+
+func TestImportReportsAnUnreachableDatabase(t *testing.T) {
+	t.Setenv("DATABASE_URL", "postgres://tiershift:s3cret@127.0.0.1:1/tiershift?sslmode=disable")
+	file := writeFile(t, "partners.csv", goodFile)
+	_, _, err := execStarter(t, "import", "--campaign", "c1", file)
+	if err == nil || strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "127.0.0.1:1") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestMigrateReportsVersions(t *testing.T) {
+	starterDB(t)
+	stdout, _, err := execStarter(t, "migrate")
+	if err != nil || !strings.Contains(stdout, "schema is current") {
+		t.Fatalf("migrate: %q, %v", stdout, err)
+	}
+}

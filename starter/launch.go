@@ -1,0 +1,345 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/spf13/cobra"
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"golang.org/x/time/rate"
+
+	"github.com/tiershift/tiershift/logging"
+	"github.com/tiershift/tiershift/program"
+	"github.com/tiershift/tiershift/store"
+	"github.com/tiershift/tiershift/workflows"
+)
+
+func init() { commands = append(commands, newLaunchCmd) }
+
+type launchOptions struct {
+	campaign    string
+	programFile string
+	launchAt    string
+	rate        float64
+	concurrency int
+	pageSize    int
+	// progressEvery is how often a non-terminal run logs progress.
+	progressEvery time.Duration
+}
+
+// maxListedFailures bounds the failures kept for the final listing; every
+// failure is still counted and logged.
+const maxListedFailures = 1000
+
+func newLaunchCmd() *cobra.Command {
+	o := launchOptions{pageSize: 500, progressEvery: 2 * time.Second}
+	cmd := &cobra.Command{
+		Use:   "launch --campaign ID --program P.yaml",
+		Short: "Start one transition workflow per enrolled partner of a campaign",
+		Long: `Launch validates the program, records it as the campaign's, then starts one
+PartnerTransition workflow per partner enrolled by 'starter import'. Workflow
+IDs are deterministic, so launching again (or after an interruption) starts only
+what is missing: the others are reported as already running.
+
+--launch-at is the campaign's launch (RFC 3339 or YYYY-MM-DD); it defaults to
+the launch date already recorded for the campaign, else now.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return runLaunch(ctx, cmd.OutOrStdout(), cmd.ErrOrStderr(), o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.campaign, "campaign", "", "campaign ID")
+	f.StringVar(&o.programFile, "program", "", "program file (YAML)")
+	f.StringVar(&o.launchAt, "launch-at", "", "launch date, RFC 3339 or YYYY-MM-DD (default: the recorded one, else now)")
+	f.Float64Var(&o.rate, "rate", 0, "workflow starts per second (0 = unlimited)")
+	f.IntVar(&o.concurrency, "concurrency", 32, "concurrent workflow starts")
+	_ = cmd.MarkFlagRequired("campaign")
+	_ = cmd.MarkFlagRequired("program")
+	return cmd
+}
+
+// parseLaunchAt reads RFC 3339 or a date (midnight UTC).
+func parseLaunchAt(s string) (time.Time, error) {
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t.UTC(), nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is not a date (want RFC 3339 or YYYY-MM-DD)", s)
+	}
+	return t.UTC(), nil
+}
+
+type launchFailure struct {
+	PartnerID string
+	Err       error
+}
+
+func runLaunch(ctx context.Context, out, errOut io.Writer, o launchOptions) error {
+	// Everything about the input is checked before anything is recorded.
+	var problems []string
+	if strings.TrimSpace(o.campaign) == "" {
+		problems = append(problems, "--campaign is empty")
+	}
+	if o.rate < 0 {
+		problems = append(problems, fmt.Sprintf("--rate %g: want starts per second >= 0 (0 = unlimited)", o.rate))
+	}
+	if o.concurrency < 1 {
+		problems = append(problems, fmt.Sprintf("--concurrency %d: want at least 1", o.concurrency))
+	}
+	var launchAt time.Time
+	if o.launchAt != "" {
+		t, err := parseLaunchAt(o.launchAt)
+		if err != nil {
+			problems = append(problems, "--launch-at: "+err.Error())
+		}
+		launchAt = t
+	}
+	var prog *program.Program
+	if src, err := os.ReadFile(o.programFile); err != nil {
+		problems = append(problems, fmt.Sprintf("program: %v", err))
+	} else if prog, err = program.Load(o.programFile, src); err != nil {
+		problems = append(problems, err.Error())
+	}
+	if len(problems) > 0 {
+		return badInputf("%s", strings.Join(problems, "\n"))
+	}
+
+	env, err := openOps(ctx, errOut, true)
+	if err != nil {
+		return err
+	}
+	defer env.Close()
+	log := env.log.With().Str(logging.CampaignID, o.campaign).Logger()
+
+	if launchAt.IsZero() {
+		c, err := env.st.GetCampaign(ctx, o.campaign)
+		switch {
+		case err == nil && !c.LaunchAt.IsZero():
+			launchAt = c.LaunchAt.UTC()
+		case err == nil || errors.Is(err, store.ErrNotFound):
+			launchAt = time.Now().UTC().Truncate(time.Second)
+		default:
+			return err
+		}
+	}
+
+	tiers, err := env.st.EnrolledTiers(ctx, o.campaign)
+	if err != nil {
+		return err
+	}
+	var total int64
+	var untransitioned []string
+	for tier, n := range tiers {
+		total += n
+		if _, ok := prog.Transition(tier); !ok {
+			untransitioned = append(untransitioned, fmt.Sprintf("%q (%d partners)", tier, n))
+		}
+	}
+	if total == 0 {
+		return badInputf("campaign %q has no enrolled partners: import them first with `starter import --campaign %s --program %s PARTNERS.csv`",
+			o.campaign, o.campaign, o.programFile)
+	}
+	if len(untransitioned) > 0 {
+		sort.Strings(untransitioned)
+		return badInputf("program %s has no transition for the old tiers %s of campaign %q's partners",
+			prog.ID, strings.Join(untransitioned, ", "), o.campaign)
+	}
+
+	if err := env.st.RecordLaunch(ctx, o.campaign, o.programFile, prog, launchAt); err != nil {
+		if errors.Is(err, store.ErrProgramMismatch) {
+			return badInput(err)
+		}
+		return err
+	}
+	log.Info().Str("program", prog.ID).Time("launch_at", launchAt).Int64("partners", total).
+		Float64("rate", o.rate).Int("concurrency", o.concurrency).Msg("launching campaign")
+
+	l := &launcher{env: env, log: log, opts: o, prog: prog, launchAt: launchAt, progress: newProgress(total, time.Now())}
+	if o.rate > 0 {
+		l.limiter = rate.NewLimiter(rate.Limit(o.rate), 1)
+	}
+	repCtx, stopReport := context.WithCancel(context.Background())
+	repDone := make(chan struct{})
+	go func() {
+		defer close(repDone)
+		l.progress.report(repCtx, errOut, isTerminalWriter(errOut), log, o.progressEvery)
+	}()
+	runErr := l.run(ctx)
+	stopReport()
+	<-repDone
+
+	s := l.progress.snapshot(time.Now())
+	s.log(log.Info()).Dur("elapsed", s.Elapsed.Round(time.Millisecond)).Msg("launch finished")
+	fmt.Fprintf(out, "campaign %s: %d partners: %d started, %d already running, %d failed in %s\n",
+		o.campaign, s.Total, s.Started, s.Already, s.Failed, s.Elapsed.Round(time.Millisecond))
+	if s.Failed > 0 {
+		fmt.Fprintf(out, "failed starts:\n")
+		for _, f := range l.failures {
+			fmt.Fprintf(out, "  %s: %v\n", f.PartnerID, f.Err)
+		}
+		if n := s.Failed - int64(len(l.failures)); n > 0 {
+			fmt.Fprintf(out, "  ... and %d more (see the log)\n", n)
+		}
+	}
+	if runErr != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("launch interrupted after %d of %d partners; run it again to start the rest", s.Done, s.Total)
+		}
+		return runErr
+	}
+	if s.Failed > 0 {
+		return fmt.Errorf("%d workflow starts failed; run the launch again to retry them", s.Failed)
+	}
+	if err := env.st.SetCampaignState(ctx, o.campaign, store.CampaignRunning); err != nil {
+		return err
+	}
+	log.Info().Msg("campaign running")
+	return nil
+}
+
+type launcher struct {
+	env      *opsEnv
+	log      zerolog.Logger
+	opts     launchOptions
+	prog     *program.Program
+	launchAt time.Time
+	limiter  *rate.Limiter
+	progress *progress
+
+	mu       sync.Mutex
+	failures []launchFailure
+}
+
+// run pages through the enrollments (one page in memory at a time) and feeds
+// them to the start workers.
+func (l *launcher) run(ctx context.Context) error {
+	jobs := make(chan store.LaunchTarget, l.opts.concurrency*2)
+	var wg sync.WaitGroup
+	for range l.opts.concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for t := range jobs {
+				l.start(ctx, t)
+			}
+		}()
+	}
+	err := l.feed(ctx, jobs)
+	close(jobs)
+	wg.Wait()
+	return err
+}
+
+func (l *launcher) feed(ctx context.Context, jobs chan<- store.LaunchTarget) error {
+	after := ""
+	for {
+		page, err := l.env.st.LaunchTargets(ctx, l.opts.campaign, after, l.opts.pageSize)
+		if err != nil {
+			return err
+		}
+		for _, t := range page {
+			select {
+			case jobs <- t:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		if len(page) < l.opts.pageSize {
+			return nil
+		}
+		after = page[len(page)-1].PartnerID
+	}
+}
+
+func (l *launcher) start(ctx context.Context, t store.LaunchTarget) {
+	if ctx.Err() != nil {
+		return
+	}
+	// A workflow writes its enrollment's stage: any stage but "enrolled"
+	// means it has started, so there is nothing to ask Temporal.
+	if t.Stage != store.StageEnrolled {
+		l.progress.already.Add(1)
+		return
+	}
+	if l.limiter != nil {
+		if err := l.limiter.Wait(ctx); err != nil {
+			return
+		}
+	}
+	err := l.startOne(ctx, t)
+	var already *serviceerror.WorkflowExecutionAlreadyStarted
+	switch {
+	case err == nil:
+		l.progress.started.Add(1)
+	case errors.As(err, &already):
+		l.progress.already.Add(1)
+	case ctx.Err() != nil:
+		// interrupted: neither started nor failed
+	default:
+		l.progress.failed.Add(1)
+		l.log.Error().Err(err).Str(logging.PartnerID, t.PartnerID).Msg("workflow start failed")
+		l.mu.Lock()
+		if len(l.failures) < maxListedFailures {
+			l.failures = append(l.failures, launchFailure{PartnerID: t.PartnerID, Err: err})
+		}
+		l.mu.Unlock()
+	}
+}
+
+func (l *launcher) startOne(ctx context.Context, t store.LaunchTarget) error {
+	tr, ok := l.prog.Transition(t.OldTier)
+	if !ok {
+		return fmt.Errorf("old tier %q has no transition in program %s", t.OldTier, l.prog.ID)
+	}
+	deadline := tr.Grace.AddTo(l.launchAt)
+	in := workflows.TransitionInput{
+		CampaignID:     l.opts.campaign,
+		PartnerID:      t.PartnerID,
+		OldTier:        t.OldTier,
+		LaunchAt:       l.launchAt,
+		Program:        *l.prog,
+		EmailTaskQueue: l.env.cfg.EmailTaskQueue,
+	}
+	if err := in.Validate(); err != nil {
+		return err
+	}
+	opts := client.StartWorkflowOptions{
+		ID:                                       workflows.WorkflowID(l.opts.campaign, t.PartnerID),
+		TaskQueue:                                l.env.cfg.TaskQueue,
+		WorkflowIDReusePolicy:                    enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDConflictPolicy:                 enums.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
+		TypedSearchAttributes:                    workflows.StartSearchAttributes(in, tr.Expect),
+		StaticSummary:                            launchSummary(t, tr.Expect, deadline),
+	}
+	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	_, err := l.env.tc.ExecuteWorkflow(sctx, opts, workflows.WorkflowName, in)
+	return err
+}
+
+// launchSummary is the one line the Web UI shows for a workflow, e.g.
+// "Acme SARL · Enterprise → Enterprise by 2010-01-14".
+func launchSummary(t store.LaunchTarget, expected string, deadline time.Time) string {
+	name := t.Name
+	if name == "" {
+		name = t.PartnerID
+	}
+	return fmt.Sprintf("%s · %s → %s by %s", name, t.OldTier, expected, deadline.UTC().Format(time.DateOnly))
+}

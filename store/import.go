@@ -1,0 +1,343 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/tiershift/tiershift/partnerfile"
+)
+
+// Rows is a stream of partner rows; Next returns io.EOF after the last one.
+// *partnerfile.Reader satisfies it. Any other error aborts the import.
+type Rows interface {
+	Next() (partnerfile.Row, error)
+}
+
+// ImportResult says what an import changed.
+type ImportResult struct {
+	// Rows is how many rows the file gave the import.
+	Rows int64 `json:"rows"`
+	// Inserted partners are new; Updated ones had a contact, tier or fact
+	// change; Unchanged ones were already exactly as the file says.
+	Inserted  int64 `json:"inserted"`
+	Updated   int64 `json:"updated"`
+	Unchanged int64 `json:"unchanged"`
+	// FactsChanged counts existing partners whose facts changed.
+	FactsChanged int64 `json:"facts_changed"`
+	// Enrolled counts new enrollments in the campaign; EnrollmentsUpdated
+	// those whose old tier the file corrected before they started.
+	Enrolled           int64 `json:"enrolled"`
+	EnrollmentsUpdated int64 `json:"enrollments_updated"`
+	// EnrollmentsKept counts enrollments already past 'enrolled' whose old
+	// tier differs from the file: they are left as they are.
+	EnrollmentsKept int64 `json:"enrollments_kept"`
+	// TierKept counts partners whose tier differs from the file but was set
+	// by a transition (a tier_changes row), so the import left it.
+	TierKept int64 `json:"tier_kept"`
+	// FactsChangedIDs lists, sorted, the existing partners whose facts
+	// changed, so the caller can tell their running workflows.
+	FactsChangedIDs []string `json:"facts_changed_ids,omitempty"`
+}
+
+// String is the one-line summary the starter prints.
+func (r ImportResult) String() string {
+	s := fmt.Sprintf("%d rows: %d inserted, %d updated, %d unchanged, %d facts changed, %d enrolled",
+		r.Rows, r.Inserted, r.Updated, r.Unchanged, r.FactsChanged, r.Enrolled)
+	if r.EnrollmentsUpdated > 0 {
+		s += fmt.Sprintf(", %d enrollments updated", r.EnrollmentsUpdated)
+	}
+	if r.EnrollmentsKept > 0 {
+		s += fmt.Sprintf(", %d started enrollments kept their old tier", r.EnrollmentsKept)
+	}
+	if r.TierKept > 0 {
+		s += fmt.Sprintf(", %d partners kept a tier set by a transition", r.TierKept)
+	}
+	return s
+}
+
+const createStage = `
+DROP TABLE IF EXISTS import_stage;
+CREATE TEMP TABLE import_stage (
+    line           integer NOT NULL,
+    partner_id     text NOT NULL,
+    name           text NOT NULL,
+    email          text NOT NULL,
+    locale         text NOT NULL,
+    country        text NOT NULL,
+    tier           text NOT NULL,
+    certifications jsonb NOT NULL,
+    competencies   text[] NOT NULL,
+    modules        text[] NOT NULL,
+    revenue_cents  bigint NOT NULL,
+    points         integer NOT NULL
+) ON COMMIT DROP`
+
+var stageColumns = []string{"line", "partner_id", "name", "email", "locale", "country", "tier",
+	"certifications", "competencies", "modules", "revenue_cents", "points"}
+
+// import_diff holds, per new or changed file row (unchanged rows are left
+// out, so a re-import writes almost nothing), the new values, the old facts
+// and which parts changed. Partners are locked (table lock) before it is built.
+const createDiff = `
+DROP TABLE IF EXISTS import_diff;
+CREATE TEMP TABLE import_diff ON COMMIT DROP AS
+SELECT x.*,
+       (x.cert_changed OR x.comp_changed OR x.mod_changed OR x.rev_changed OR x.pts_changed) AS facts_changed
+FROM (
+    SELECT s.partner_id, s.name, s.email, s.locale, s.country, s.tier,
+           s.certifications, s.competencies, s.modules, s.revenue_cents, s.points,
+           p.partner_id IS NULL AS is_new,
+           p.certifications AS old_certifications,
+           p.competencies   AS old_competencies,
+           p.modules        AS old_modules,
+           p.revenue_cents  AS old_revenue_cents,
+           p.points         AS old_points,
+           (p.name, p.email, p.locale, p.country) IS DISTINCT FROM (s.name, s.email, s.locale, s.country) AS contact_changed,
+           (p.tier <> s.tier AND NOT EXISTS (
+                SELECT 1 FROM tier_changes t WHERE t.partner_id = s.partner_id)) IS TRUE AS tier_changed,
+           (p.tier <> s.tier AND EXISTS (
+                SELECT 1 FROM tier_changes t WHERE t.partner_id = s.partner_id)) IS TRUE AS tier_kept,
+           p.certifications IS DISTINCT FROM s.certifications AS cert_changed,
+           p.competencies   IS DISTINCT FROM s.competencies   AS comp_changed,
+           p.modules        IS DISTINCT FROM s.modules        AS mod_changed,
+           p.revenue_cents  IS DISTINCT FROM s.revenue_cents  AS rev_changed,
+           p.points         IS DISTINCT FROM s.points         AS pts_changed
+    FROM import_stage s
+    LEFT JOIN partners p ON p.partner_id = s.partner_id
+) x
+WHERE x.is_new OR x.contact_changed OR x.tier_changed OR x.tier_kept
+   OR x.cert_changed OR x.comp_changed OR x.mod_changed OR x.rev_changed OR x.pts_changed`
+
+const insertNewPartners = `
+INSERT INTO partners (partner_id, name, email, locale, country, tier,
+                      certifications, competencies, modules, revenue_cents, points)
+SELECT partner_id, name, email, locale, country, tier,
+       certifications, competencies, modules, revenue_cents, points
+FROM import_diff
+WHERE is_new`
+
+const updateChangedPartners = `
+UPDATE partners p SET
+    name = d.name, email = d.email, locale = d.locale, country = d.country,
+    tier = CASE WHEN d.tier_changed THEN d.tier ELSE p.tier END,
+    certifications = d.certifications, competencies = d.competencies, modules = d.modules,
+    revenue_cents = d.revenue_cents, points = d.points,
+    updated_at = now(),
+    facts_changed_at = CASE WHEN d.facts_changed THEN now() ELSE p.facts_changed_at END
+FROM import_diff d
+WHERE p.partner_id = d.partner_id
+  AND NOT d.is_new
+  AND (d.contact_changed OR d.tier_changed OR d.facts_changed)`
+
+const insertFactChanges = `
+INSERT INTO partner_fact_changes (partner_id, field, old_value, new_value, source)
+SELECT d.partner_id, v.field, v.old_value, v.new_value, $1
+FROM import_diff d
+CROSS JOIN LATERAL (VALUES
+    ('certifications', d.old_certifications,          d.certifications,          d.cert_changed),
+    ('competencies',   to_jsonb(d.old_competencies),  to_jsonb(d.competencies),  d.comp_changed),
+    ('modules',        to_jsonb(d.old_modules),       to_jsonb(d.modules),       d.mod_changed),
+    ('revenue_cents',  to_jsonb(d.old_revenue_cents), to_jsonb(d.revenue_cents), d.rev_changed),
+    ('points',         to_jsonb(d.old_points),        to_jsonb(d.points),        d.pts_changed)
+) AS v(field, old_value, new_value, changed)
+WHERE NOT d.is_new AND d.facts_changed AND v.changed
+ORDER BY d.partner_id, v.field`
+
+const countDiff = `
+SELECT count(*) FILTER (WHERE is_new),
+       count(*) FILTER (WHERE NOT is_new AND (contact_changed OR tier_changed OR facts_changed)),
+       count(*) FILTER (WHERE NOT is_new AND facts_changed),
+       count(*) FILTER (WHERE tier_kept)
+FROM import_diff`
+
+const countKeptEnrollments = `
+SELECT count(*)
+FROM import_stage s
+JOIN enrollments e ON e.campaign_id = $1 AND e.partner_id = s.partner_id
+WHERE e.stage <> 'enrolled' AND e.old_tier IS DISTINCT FROM s.tier`
+
+// Enrollments are inserted for partners not yet enrolled and corrected
+// (old tier) for those not yet started; the anti-join keeps a re-import from
+// touching the rows that are already right.
+const insertEnrollments = `
+INSERT INTO enrollments (campaign_id, partner_id, workflow_id, old_tier)
+SELECT $1::text, s.partner_id, $2::text || s.partner_id, s.tier
+FROM import_stage s
+WHERE NOT EXISTS (SELECT 1 FROM enrollments e WHERE e.campaign_id = $1 AND e.partner_id = s.partner_id)
+ON CONFLICT (campaign_id, partner_id) DO NOTHING`
+
+const updateEnrollments = `
+UPDATE enrollments e SET old_tier = s.tier, updated_at = now()
+FROM import_stage s
+WHERE e.campaign_id = $1 AND e.partner_id = s.partner_id
+  AND e.stage = 'enrolled' AND e.old_tier <> s.tier`
+
+// WorkflowID is the ID of the transition workflow of one partner in one campaign.
+func WorkflowID(campaignID, partnerID string) string {
+	return workflowIDPrefix(campaignID) + partnerID
+}
+
+func workflowIDPrefix(campaignID string) string { return "transition/" + campaignID + "/" }
+
+// ImportPartners merges rows into partners and enrolls them in campaignID,
+// in one transaction: the rows are streamed with COPY into a temporary
+// staging table and merged with set-based statements, so a million rows
+// never sit in memory and cost a handful of round trips. Partners whose
+// contact, tier or facts differ are updated, with one partner_fact_changes
+// row (source = source) per changed fact field; identical rows change
+// nothing, so importing the same file twice is a no-op. A partner whose tier
+// a transition has already changed keeps it. The campaign is created in
+// state 'draft' if it does not exist; enrollments already past 'enrolled' are
+// left as they are. Facts are stored normalized (program.Facts.Normalize).
+//
+// The caller validates the file first: a row error from rows aborts the
+// import, and so does a partner ID that appears twice.
+func (s *Store) ImportPartners(ctx context.Context, campaignID string, rows Rows, source string) (ImportResult, error) {
+	var res ImportResult
+	if campaignID == "" {
+		return res, errors.New("import partners: empty campaign ID")
+	}
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, createStage); err != nil {
+			return fmt.Errorf("create staging table: %w", err)
+		}
+		src := &rowSource{rows: rows}
+		n, err := tx.CopyFrom(ctx, pgx.Identifier{"import_stage"}, stageColumns, src)
+		if src.err != nil {
+			return src.err
+		}
+		if err != nil {
+			return fmt.Errorf("copy rows (after line %d): %w", src.line, err)
+		}
+		res.Rows = n
+		if err := checkDuplicates(ctx, tx); err != nil {
+			return err
+		}
+		// One import at a time, and no fact or tier change while the diff is
+		// computed and applied; readers are not blocked.
+		if _, err := tx.Exec(ctx, `LOCK TABLE partners IN SHARE ROW EXCLUSIVE MODE`); err != nil {
+			return fmt.Errorf("lock partners: %w", err)
+		}
+		if _, err := tx.Exec(ctx, createDiff); err != nil {
+			return fmt.Errorf("compare with stored partners: %w", err)
+		}
+		if err := tx.QueryRow(ctx, countDiff).Scan(&res.Inserted, &res.Updated, &res.FactsChanged, &res.TierKept); err != nil {
+			return fmt.Errorf("count changes: %w", err)
+		}
+		res.Unchanged = res.Rows - res.Inserted - res.Updated
+		if _, err := tx.Exec(ctx, insertNewPartners); err != nil {
+			return fmt.Errorf("insert new partners: %w", err)
+		}
+		if _, err := tx.Exec(ctx, updateChangedPartners); err != nil {
+			return fmt.Errorf("update changed partners: %w", err)
+		}
+		if res.FactsChanged > 0 {
+			if _, err := tx.Exec(ctx, insertFactChanges, source); err != nil {
+				return fmt.Errorf("record fact changes: %w", err)
+			}
+			ids, err := collectStrings(ctx, tx, `SELECT partner_id FROM import_diff WHERE NOT is_new AND facts_changed ORDER BY partner_id`)
+			if err != nil {
+				return fmt.Errorf("list partners whose facts changed: %w", err)
+			}
+			res.FactsChangedIDs = ids
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO campaigns (campaign_id) VALUES ($1) ON CONFLICT (campaign_id) DO NOTHING`, campaignID); err != nil {
+			return fmt.Errorf("create campaign %q: %w", campaignID, err)
+		}
+		if err := tx.QueryRow(ctx, countKeptEnrollments, campaignID).Scan(&res.EnrollmentsKept); err != nil {
+			return fmt.Errorf("count started enrollments: %w", err)
+		}
+		tag, err := tx.Exec(ctx, updateEnrollments, campaignID)
+		if err != nil {
+			return fmt.Errorf("update enrollments in campaign %q: %w", campaignID, err)
+		}
+		res.EnrollmentsUpdated = tag.RowsAffected()
+		if tag, err = tx.Exec(ctx, insertEnrollments, campaignID, workflowIDPrefix(campaignID)); err != nil {
+			return fmt.Errorf("enroll partners in campaign %q: %w", campaignID, err)
+		}
+		res.Enrolled = tag.RowsAffected()
+		return nil
+	})
+	if err != nil {
+		return ImportResult{}, fmt.Errorf("import partners: %w", err)
+	}
+	return res, nil
+}
+
+func checkDuplicates(ctx context.Context, tx pgx.Tx) error {
+	rows, err := tx.Query(ctx, `
+		SELECT partner_id, array_agg(line ORDER BY line)
+		FROM import_stage GROUP BY partner_id HAVING count(*) > 1
+		ORDER BY min(line) LIMIT 10`)
+	if err != nil {
+		return fmt.Errorf("check duplicate partner IDs: %w", err)
+	}
+	var dups []string
+	for rows.Next() {
+		var id string
+		var lines []int32
+		if err := rows.Scan(&id, &lines); err != nil {
+			rows.Close()
+			return fmt.Errorf("check duplicate partner IDs: %w", err)
+		}
+		dups = append(dups, fmt.Sprintf("%q on lines %v", id, lines))
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("check duplicate partner IDs: %w", err)
+	}
+	if len(dups) > 0 {
+		return fmt.Errorf("duplicate partner IDs: %s", strings.Join(dups, "; "))
+	}
+	return nil
+}
+
+func collectStrings(ctx context.Context, db DB, sql string, args ...any) ([]string, error) {
+	rows, err := db.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// rowSource feeds COPY from a Rows stream, one row at a time.
+type rowSource struct {
+	rows Rows
+	row  []any
+	line int
+	err  error
+}
+
+func (r *rowSource) Next() bool {
+	row, err := r.rows.Next()
+	if errors.Is(err, io.EOF) {
+		return false
+	}
+	if err != nil {
+		r.err = fmt.Errorf("read row after line %d: %w", r.line, err)
+		return false
+	}
+	r.line = row.Line
+	if row.PartnerID == "" {
+		r.err = fmt.Errorf("line %d: empty partner ID", row.Line)
+		return false
+	}
+	f := storedFacts(row.Facts)
+	certs, err := json.Marshal(f.Certifications)
+	if err != nil {
+		r.err = fmt.Errorf("line %d: encode certifications: %w", row.Line, err)
+		return false
+	}
+	r.row = []any{int32(row.Line), row.PartnerID, row.Name, row.Email, row.Locale, row.Country, row.Tier,
+		certs, f.Competencies, f.Modules, int64(f.Revenue), int32(f.Points)}
+	return true
+}
+
+func (r *rowSource) Values() ([]any, error) { return r.row, nil }
+
+func (r *rowSource) Err() error { return r.err }

@@ -1,0 +1,112 @@
+package store
+
+import (
+	"context"
+	"fmt"
+)
+
+// Queries the operator's CLI (starter launch, status, report) needs beyond
+// what the workflows' activities use.
+
+// LaunchTarget is one enrollment to start a workflow for, with what the
+// launcher shows in the workflow's summary.
+type LaunchTarget struct {
+	PartnerID string
+	Name      string
+	OldTier   string
+	// Stage is the enrollment's stage: anything but StageEnrolled means its
+	// workflow has already run and written it.
+	Stage string
+}
+
+// LaunchTargets pages through a campaign's enrollments in partner ID order
+// (keyset pagination: pass the last partner ID of the previous page).
+func (s *Store) LaunchTargets(ctx context.Context, campaignID, afterPartnerID string, limit int) ([]LaunchTarget, error) {
+	if limit <= 0 {
+		limit = 1000
+	}
+	rows, err := s.DB.Query(ctx, `
+		SELECT e.partner_id, p.name, e.old_tier, e.stage
+		FROM enrollments e JOIN partners p ON p.partner_id = e.partner_id
+		WHERE e.campaign_id = $1 AND e.partner_id > $2
+		ORDER BY e.partner_id LIMIT $3`, campaignID, afterPartnerID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list launch targets of campaign %q after %q: %w", campaignID, afterPartnerID, err)
+	}
+	defer rows.Close()
+	out := make([]LaunchTarget, 0, min(limit, 1024))
+	for rows.Next() {
+		var t LaunchTarget
+		if err := rows.Scan(&t.PartnerID, &t.Name, &t.OldTier, &t.Stage); err != nil {
+			return nil, fmt.Errorf("list launch targets of campaign %q: %w", campaignID, err)
+		}
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list launch targets of campaign %q after %q: %w", campaignID, afterPartnerID, err)
+	}
+	return out, nil
+}
+
+// EnrolledTiers counts a campaign's enrollments by old tier.
+func (s *Store) EnrolledTiers(ctx context.Context, campaignID string) (map[string]int64, error) {
+	rows, err := s.DB.Query(ctx, `SELECT old_tier, count(*) FROM enrollments WHERE campaign_id = $1 GROUP BY 1`, campaignID)
+	if err != nil {
+		return nil, fmt.Errorf("count enrollments of campaign %q by tier: %w", campaignID, err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var tier string
+		var n int64
+		if err := rows.Scan(&tier, &n); err != nil {
+			return nil, fmt.Errorf("count enrollments of campaign %q by tier: %w", campaignID, err)
+		}
+		out[tier] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("count enrollments of campaign %q by tier: %w", campaignID, err)
+	}
+	return out, nil
+}
+
+// FailedEmailPartner is a partner at least one of whose emails failed.
+type FailedEmailPartner struct {
+	PartnerID string
+	Name      string
+	Failed    int64
+	Kinds     []string
+	LastError string
+}
+
+// FailedEmailPartners lists, in partner ID order, the campaign's partners
+// with failed emails (at most limit).
+func (s *Store) FailedEmailPartners(ctx context.Context, campaignID string, limit int) ([]FailedEmailPartner, error) {
+	if limit <= 0 {
+		limit = 1000
+	}
+	rows, err := s.DB.Query(ctx, `
+		SELECT m.partner_id, coalesce(p.name, ''), count(*),
+		       array_agg(DISTINCT m.kind ORDER BY m.kind),
+		       coalesce((array_agg(m.error ORDER BY m.created_at DESC, m.id DESC))[1], '')
+		FROM emails m LEFT JOIN partners p ON p.partner_id = m.partner_id
+		WHERE m.campaign_id = $1 AND m.status = 'failed'
+		GROUP BY m.partner_id, p.name
+		ORDER BY m.partner_id LIMIT $2`, campaignID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("partners with failed emails in campaign %q: %w", campaignID, err)
+	}
+	defer rows.Close()
+	var out []FailedEmailPartner
+	for rows.Next() {
+		var f FailedEmailPartner
+		if err := rows.Scan(&f.PartnerID, &f.Name, &f.Failed, &f.Kinds, &f.LastError); err != nil {
+			return nil, fmt.Errorf("partners with failed emails in campaign %q: %w", campaignID, err)
+		}
+		out = append(out, f)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("partners with failed emails in campaign %q: %w", campaignID, err)
+	}
+	return out, nil
+}

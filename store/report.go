@@ -1,0 +1,148 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// CampaignCounts is how a campaign's enrollments stand.
+type CampaignCounts struct {
+	Total int64
+	// ByStage and ByOutcome count enrollments per stage and per outcome;
+	// enrollments without an outcome yet count under "".
+	ByStage     map[string]int64
+	ByOutcome   map[string]int64
+	EmailFailed int64
+}
+
+// CampaignCounts counts a campaign's enrollments by stage and by outcome.
+func (s *Store) CampaignCounts(ctx context.Context, campaignID string) (CampaignCounts, error) {
+	c := CampaignCounts{ByStage: map[string]int64{}, ByOutcome: map[string]int64{}}
+	rows, err := s.DB.Query(ctx, `
+		SELECT stage, coalesce(outcome, ''), email_failed, count(*)
+		FROM enrollments WHERE campaign_id = $1
+		GROUP BY 1, 2, 3`, campaignID)
+	if err != nil {
+		return c, fmt.Errorf("count enrollments of campaign %q: %w", campaignID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var stage, outcome string
+		var failed bool
+		var n int64
+		if err := rows.Scan(&stage, &outcome, &failed, &n); err != nil {
+			return c, fmt.Errorf("count enrollments of campaign %q: %w", campaignID, err)
+		}
+		c.Total += n
+		c.ByStage[stage] += n
+		c.ByOutcome[outcome] += n
+		if failed {
+			c.EmailFailed += n
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return c, fmt.Errorf("count enrollments of campaign %q: %w", campaignID, err)
+	}
+	return c, nil
+}
+
+// OutcomeCell counts the partners that went from one old tier to one new
+// tier with one outcome. NewTier and Outcome are "" while undecided.
+type OutcomeCell struct {
+	OldTier string
+	NewTier string
+	Outcome string
+	Count   int64
+}
+
+// OutcomeMatrix is old tier x new tier for one campaign.
+type OutcomeMatrix struct {
+	Cells []OutcomeCell
+	// Totals per outcome ("promoted", "kept", "demoted", ...; "" undecided).
+	ByOutcome map[string]int64
+}
+
+// OutcomeMatrix counts a campaign's enrollments by old tier, new tier and
+// outcome, sorted by old tier then new tier.
+func (s *Store) OutcomeMatrix(ctx context.Context, campaignID string) (OutcomeMatrix, error) {
+	m := OutcomeMatrix{ByOutcome: map[string]int64{}}
+	rows, err := s.DB.Query(ctx, `
+		SELECT old_tier, coalesce(new_tier, ''), coalesce(outcome, ''), count(*)
+		FROM enrollments WHERE campaign_id = $1
+		GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`, campaignID)
+	if err != nil {
+		return m, fmt.Errorf("outcome matrix of campaign %q: %w", campaignID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c OutcomeCell
+		if err := rows.Scan(&c.OldTier, &c.NewTier, &c.Outcome, &c.Count); err != nil {
+			return m, fmt.Errorf("outcome matrix of campaign %q: %w", campaignID, err)
+		}
+		m.Cells = append(m.Cells, c)
+		m.ByOutcome[c.Outcome] += c.Count
+	}
+	if err := rows.Err(); err != nil {
+		return m, fmt.Errorf("outcome matrix of campaign %q: %w", campaignID, err)
+	}
+	return m, nil
+}
+
+// EmailCount is how many emails of one kind are in one status.
+type EmailCount struct {
+	Kind   string
+	Status string
+	Count  int64
+}
+
+// EmailCounts counts a campaign's emails by kind and status.
+func (s *Store) EmailCounts(ctx context.Context, campaignID string) ([]EmailCount, error) {
+	rows, err := s.DB.Query(ctx, `
+		SELECT kind, status, count(*) FROM emails WHERE campaign_id = $1
+		GROUP BY 1, 2 ORDER BY 1, 2`, campaignID)
+	if err != nil {
+		return nil, fmt.Errorf("count emails of campaign %q: %w", campaignID, err)
+	}
+	defer rows.Close()
+	var out []EmailCount
+	for rows.Next() {
+		var c EmailCount
+		if err := rows.Scan(&c.Kind, &c.Status, &c.Count); err != nil {
+			return nil, fmt.Errorf("count emails of campaign %q: %w", campaignID, err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("count emails of campaign %q: %w", campaignID, err)
+	}
+	return out, nil
+}
+
+// DueSoon returns up to limit undecided enrollments of a campaign whose
+// deadline falls between now and now+within, soonest first.
+func (s *Store) DueSoon(ctx context.Context, campaignID string, within time.Duration, now time.Time, limit int) ([]Enrollment, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := s.DB.Query(ctx, `SELECT `+enrollmentColumns+` FROM enrollments
+		WHERE campaign_id = $1 AND deadline >= $2 AND deadline < $3
+		  AND outcome IS NULL AND stage <> 'done'
+		ORDER BY deadline, partner_id LIMIT $4`, campaignID, now, now.Add(within), limit)
+	if err != nil {
+		return nil, fmt.Errorf("enrollments of campaign %q due within %s: %w", campaignID, within, err)
+	}
+	defer rows.Close()
+	var out []Enrollment
+	for rows.Next() {
+		e, err := scanEnrollment(rows)
+		if err != nil {
+			return nil, fmt.Errorf("enrollments of campaign %q due soon: %w", campaignID, err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("enrollments of campaign %q due within %s: %w", campaignID, within, err)
+	}
+	return out, nil
+}

@@ -1,0 +1,104 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// TierChange is one change of a partner's tier. It matches
+// activities.TierChange field for field.
+type TierChange struct {
+	WorkflowID string
+	Step       string
+	CampaignID string
+	PartnerID  string
+	FromTier   string
+	ToTier     string
+	Outcome    string
+	Reason     string
+	Actor      string
+}
+
+// ApplyTierChange records c in the append-only tier_changes audit and sets
+// the partner's tier (and its enrollment's current and new tier), all in one
+// transaction. The audit's key (WorkflowID, Step) makes it happen once: a
+// second call with the same key changes nothing and returns applied=false.
+// An unknown partner is ErrNotFound.
+func (s *Store) ApplyTierChange(ctx context.Context, c TierChange) (applied bool, err error) {
+	if c.WorkflowID == "" || c.Step == "" || c.PartnerID == "" || c.ToTier == "" {
+		return false, fmt.Errorf("apply tier change: workflow ID, step, partner ID and new tier are required (got %q, %q, %q, %q): %w",
+			c.WorkflowID, c.Step, c.PartnerID, c.ToTier, ErrInvalidInput)
+	}
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		var id int64
+		err := tx.QueryRow(ctx, `
+			INSERT INTO tier_changes (workflow_id, step, campaign_id, partner_id, from_tier, to_tier, outcome, reason, actor)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+			ON CONFLICT (workflow_id, step) DO NOTHING
+			RETURNING id`,
+			c.WorkflowID, c.Step, c.CampaignID, c.PartnerID, c.FromTier, c.ToTier, c.Outcome, c.Reason, c.Actor).Scan(&id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil // applied by an earlier attempt
+		}
+		if err != nil {
+			if pgCode(err) == pgForeignKeyViolation {
+				return fmt.Errorf("partner %q: %w", c.PartnerID, ErrNotFound)
+			}
+			return fmt.Errorf("insert audit row: %w", err)
+		}
+		tag, err := tx.Exec(ctx, `UPDATE partners SET tier = $2, updated_at = now() WHERE partner_id = $1`, c.PartnerID, c.ToTier)
+		if err != nil {
+			return fmt.Errorf("update partner tier: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return fmt.Errorf("partner %q: %w", c.PartnerID, ErrNotFound)
+		}
+		if _, err := tx.Exec(ctx, `
+			UPDATE enrollments SET current_tier = $3, new_tier = $3, updated_at = now()
+			WHERE campaign_id = $1 AND partner_id = $2`, c.CampaignID, c.PartnerID, c.ToTier); err != nil {
+			return fmt.Errorf("update enrollment tier: %w", err)
+		}
+		applied = true
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("apply tier change %s/%s of partner %q (%s -> %s): %w",
+			c.WorkflowID, c.Step, c.PartnerID, c.FromTier, c.ToTier, err)
+	}
+	return applied, nil
+}
+
+// TierChangeRecord is one row of the tier_changes audit.
+type TierChangeRecord struct {
+	ID int64
+	TierChange
+	ChangedAt time.Time
+}
+
+// TierHistory returns a partner's tier changes, oldest first.
+func (s *Store) TierHistory(ctx context.Context, partnerID string) ([]TierChangeRecord, error) {
+	rows, err := s.DB.Query(ctx, `
+		SELECT id, workflow_id, step, campaign_id, partner_id, from_tier, to_tier, outcome, reason, actor, changed_at
+		FROM tier_changes WHERE partner_id = $1 ORDER BY changed_at, id`, partnerID)
+	if err != nil {
+		return nil, fmt.Errorf("tier history of partner %q: %w", partnerID, err)
+	}
+	defer rows.Close()
+	var out []TierChangeRecord
+	for rows.Next() {
+		var r TierChangeRecord
+		if err := rows.Scan(&r.ID, &r.WorkflowID, &r.Step, &r.CampaignID, &r.PartnerID, &r.FromTier, &r.ToTier,
+			&r.Outcome, &r.Reason, &r.Actor, &r.ChangedAt); err != nil {
+			return nil, fmt.Errorf("tier history of partner %q: %w", partnerID, err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("tier history of partner %q: %w", partnerID, err)
+	}
+	return out, nil
+}

@@ -1,0 +1,180 @@
+// Command recordhistories runs a few transition scenarios on a real Temporal
+// server and saves their event histories to workflows/testdata/, where the
+// replay test checks that every later change to the workflow still replays
+// them (`make histories`). Run it after a deliberate, versioned change; never
+// to make a failing replay test pass.
+//
+// Its activities are in-memory stand-ins: the histories record the
+// workflow's decisions, and the activities' results are part of the history.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"go.temporal.io/api/history/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/tiershift/tiershift/activities"
+	"github.com/tiershift/tiershift/program"
+	"github.com/tiershift/tiershift/workflows"
+)
+
+func main() {
+	out := flag.String("out", "workflows/testdata", "folder for the history JSON files")
+	addr := flag.String("address", envOr("TEMPORAL_ADDRESS", "localhost:7233"), "Temporal frontend")
+	flag.Parse()
+	if err := run(*addr, *out); err != nil {
+		fmt.Fprintln(os.Stderr, "recordhistories:", err)
+		os.Exit(1)
+	}
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// memory answers the activities from memory.
+type memory struct {
+	mu    sync.Mutex
+	facts map[string]program.Facts
+}
+
+func (m *memory) LoadPartner(_ context.Context, ref activities.PartnerRef) (activities.PartnerSnapshot, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return activities.PartnerSnapshot{PartnerID: ref.PartnerID, Name: "Partner " + ref.PartnerID, Email: ref.PartnerID + "@partners.example", Locale: "fr", Tier: "Enterprise", Facts: m.facts[ref.PartnerID]}, nil
+}
+func (m *memory) RecordStage(context.Context, activities.StageUpdate) error { return nil }
+func (m *memory) ApplyTierChange(context.Context, activities.TierChange) (activities.TierChangeResult, error) {
+	return activities.TierChangeResult{Applied: true}, nil
+}
+func (m *memory) SendEmail(_ context.Context, in activities.SendEmailInput) (activities.SendEmailResult, error) {
+	return activities.SendEmailResult{Status: activities.EmailCaptured}, nil
+}
+
+// rehearsal is a VMware-like program whose deadline is minutes away.
+func rehearsal() program.Program {
+	min := func(n int) *program.Money { m := program.Money(n); return &m }
+	return program.Program{
+		ID: "record", Name: "Recorded rehearsal", Vendor: "Example", Currency: "USD",
+		Certifications: []string{"VTSP"}, Competencies: []string{"Infrastructure Virtualization"},
+		OldTiers: []string{"Enterprise"},
+		Tiers: []program.Tier{
+			{Name: "Professional", Requires: &program.Requirement{Certification: "VTSP", Count: 1}},
+			{Name: "Enterprise", Requires: &program.Requirement{AllOf: []program.Requirement{
+				{Certification: "VTSP", Count: 2}, {Competency: "Infrastructure Virtualization"}, {MinRevenue: min(1_000_000)},
+			}}},
+		},
+		Fallback: "Registered", ApplyAt: program.ApplyAtDeadline,
+		Transitions: []program.Transition{{From: "Enterprise", Grace: program.Duration{Minutes: 2}, Expect: "Enterprise"}},
+		Reminders:   []program.Duration{{Minutes: 1}},
+		Emails:      program.Emails{FromEmail: "partners@vendor.example", Locales: []string{"en", "fr"}, DefaultLocale: "en"},
+	}
+}
+
+type scenario struct {
+	name  string
+	facts program.Facts
+	act   func(ctx context.Context, c client.Client, id string) error
+}
+
+func run(addr, out string) error {
+	ctx := context.Background()
+	c, err := client.Dial(client.Options{HostPort: addr})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	queue := fmt.Sprintf("record-%d", time.Now().UnixNano())
+	mem := &memory{facts: map[string]program.Facts{}}
+	w := worker.New(c, queue, worker.Options{})
+	w.RegisterWorkflowWithOptions(workflows.PartnerTransition, workflow.RegisterOptions{Name: workflows.WorkflowName})
+	w.RegisterActivity(mem)
+	if err := w.Start(); err != nil {
+		return err
+	}
+	defer w.Stop()
+
+	update := func(name string, arg any) func(ctx context.Context, c client.Client, id string) error {
+		return func(ctx context.Context, c client.Client, id string) error {
+			time.Sleep(30 * time.Second) // let the announcement and a timer land in the history
+			h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: name, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted})
+			if err != nil {
+				return err
+			}
+			return h.Get(ctx, nil)
+		}
+	}
+	scenarios := []scenario{
+		{name: "demoted-with-reminder"},
+		{name: "kept-already-qualified", facts: program.Facts{Certifications: map[string]int{"VTSP": 2}, Competencies: []string{"Infrastructure Virtualization"}, Revenue: 1_000_000}},
+		{name: "extended", act: update(workflows.MessageExtend, workflows.ExtendDeadline{ID: "e1", By: program.Duration{Minutes: 1}, Reason: "recorded", Actor: "recorder"})},
+		{name: "exempted", act: update(workflows.MessageExempt, workflows.Exempt{ID: "x1", Reason: "recorded", Actor: "recorder"})},
+		{name: "qualified-midway", act: func(ctx context.Context, c client.Client, id string) error {
+			mem.mu.Lock()
+			mem.facts["qualified-midway"] = program.Facts{Certifications: map[string]int{"VTSP": 2}, Competencies: []string{"Infrastructure Virtualization"}, Revenue: 1_000_000}
+			mem.mu.Unlock()
+			return update(workflows.MessageFacts, workflows.FactsChanged{ID: "f1"})(ctx, c, id)
+		}},
+	}
+	errs := make(chan error, len(scenarios))
+	for _, s := range scenarios {
+		mem.facts[s.name] = s.facts
+		go func() { errs <- record(ctx, c, queue, out, s) }()
+	}
+	for range scenarios {
+		if err := <-errs; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func record(ctx context.Context, c client.Client, queue, out string, s scenario) error {
+	in := workflows.TransitionInput{CampaignID: "record", PartnerID: s.name, OldTier: "Enterprise", LaunchAt: time.Now().UTC().Truncate(time.Second), Program: rehearsal()}
+	id := workflows.WorkflowID("record", fmt.Sprintf("%s-%d", s.name, time.Now().UnixNano()))
+	in.PartnerID = s.name
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: queue}, workflows.WorkflowName, in)
+	if err != nil {
+		return fmt.Errorf("%s: start: %w", s.name, err)
+	}
+	if s.act != nil {
+		if err := s.act(ctx, c, id); err != nil {
+			return fmt.Errorf("%s: %w", s.name, err)
+		}
+	}
+	if err := run.Get(ctx, nil); err != nil {
+		return fmt.Errorf("%s: %w", s.name, err)
+	}
+	var h history.History
+	it := c.GetWorkflowHistory(ctx, id, run.GetRunID(), false, 0)
+	for it.HasNext() {
+		e, err := it.Next()
+		if err != nil {
+			return fmt.Errorf("%s: history: %w", s.name, err)
+		}
+		h.Events = append(h.Events, e)
+	}
+	data, err := protojson.MarshalOptions{Indent: "  "}.Marshal(&h)
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(out, s.name+".json")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		return err
+	}
+	fmt.Printf("recorded %s (%d events)\n", path, len(h.Events))
+	return nil
+}

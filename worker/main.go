@@ -1,0 +1,131 @@
+// Command worker runs tiershift's Temporal workers: the transition workflows
+// and Postgres activities on the main task queue, and the rate-limited email
+// activities on their own queue. Start as many as you like side by side.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/rs/zerolog"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/tiershift/tiershift/activities"
+	"github.com/tiershift/tiershift/config"
+	"github.com/tiershift/tiershift/logging"
+	"github.com/tiershift/tiershift/schema"
+	"github.com/tiershift/tiershift/store"
+	"github.com/tiershift/tiershift/temporalx"
+	"github.com/tiershift/tiershift/workflows"
+)
+
+func main() {
+	cfg, err := config.FromEnv()
+	log := logging.New(os.Stderr, cfg.LogFormat, cfg.LogLevel)
+	if err != nil {
+		log.Fatal().Err(err).Msg("worker: bad configuration")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, cfg, log); err != nil {
+		log.Error().Err(err).Msg("worker stopped")
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
+	log.Info().
+		Str("temporal", cfg.TemporalAddress).Str("namespace", cfg.TemporalNamespace).
+		Str("task_queue", cfg.TaskQueue).Str("email_task_queue", cfg.EmailTaskQueue).
+		Float64("email_rate", cfg.EmailRate).Bool("capture_mode", cfg.CaptureMode()).
+		Str("sendgrid_api_key", logging.Redact(cfg.SendGridAPIKey)).
+		Msg("worker starting")
+
+	pool, err := openDatabase(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+
+	c, err := temporalx.Dial(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if added, err := temporalx.EnsureSearchAttributes(ctx, c, cfg.TemporalNamespace); err != nil {
+		return err
+	} else if len(added) > 0 {
+		log.Info().Strs("added", added).Msg("registered search attributes")
+	}
+
+	if cfg.StickyCacheSize > 0 {
+		worker.SetStickyWorkflowCacheSize(cfg.StickyCacheSize)
+	}
+	main := worker.New(c, cfg.TaskQueue, worker.Options{
+		MaxConcurrentWorkflowTaskPollers:       cfg.WorkflowPollers,
+		MaxConcurrentActivityTaskPollers:       cfg.ActivityPollers,
+		MaxConcurrentActivityExecutionSize:     cfg.MaxActivities,
+		MaxConcurrentWorkflowTaskExecutionSize: cfg.MaxWorkflowTasks,
+	})
+	main.RegisterWorkflowWithOptions(workflows.PartnerTransition, workflow.RegisterOptions{Name: workflows.WorkflowName})
+	main.RegisterActivity(&activities.Store{DB: store.New(pool), Log: log})
+
+	mailer := activities.NewMailer(pool, cfg.SendGridAPIKey, cfg.SendGridAPIURL, 0, log)
+	mail := worker.New(c, cfg.EmailTaskQueue, worker.Options{
+		// The server enforces this rate across every worker polling the queue.
+		TaskQueueActivitiesPerSecond:       cfg.EmailRate,
+		MaxConcurrentActivityTaskPollers:   cfg.ActivityPollers,
+		MaxConcurrentActivityExecutionSize: cfg.MaxActivities,
+	})
+	mail.RegisterActivity(mailer)
+
+	if err := main.Start(); err != nil {
+		return fmt.Errorf("start worker on %s: %w", cfg.TaskQueue, err)
+	}
+	defer main.Stop()
+	if err := mail.Start(); err != nil {
+		return fmt.Errorf("start email worker on %s: %w", cfg.EmailTaskQueue, err)
+	}
+	defer mail.Stop()
+	log.Info().Msg("worker ready")
+	<-ctx.Done()
+	log.Info().Msg("shutting down: finishing running tasks")
+	return nil
+}
+
+// openDatabase connects to Postgres, checks it answers and brings the schema
+// up to date (a no-op when it is current).
+func openDatabase(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error) {
+	pcfg, err := pgxpool.ParseConfig(cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", config.EnvDatabaseURL, err)
+	}
+	if cfg.DBMaxConns > 0 {
+		pcfg.MaxConns = cfg.DBMaxConns
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to Postgres: %w", err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	conn, err := pool.Acquire(pctx)
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to Postgres at %s@%s/%s: %w; is it running? `make up` starts it",
+			pcfg.ConnConfig.User, pcfg.ConnConfig.Host, pcfg.ConnConfig.Database, err)
+	}
+	defer conn.Release()
+	if _, _, err := schema.Migrate(pctx, conn.Conn()); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return pool, nil
+}
+

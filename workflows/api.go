@@ -1,0 +1,257 @@
+// Package workflows holds tiershift's Temporal workflow: one durable
+// PartnerTransition per (campaign, partner) that carries the partner from the
+// old program to the new one over months: announcement, reminders while it
+// still misses its expected tier, reactions to facts and operator decisions,
+// and the promotion or demotion at its deadline.
+package workflows
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tiershift/tiershift/activities"
+	"github.com/tiershift/tiershift/program"
+)
+
+// Names the workflow is known by in Temporal. Operators and outside systems
+// (an LMS reporting a certification) use the message names directly.
+const (
+	// WorkflowName is the registered workflow type.
+	WorkflowName = "PartnerTransition"
+
+	// QueryStatus returns a Status.
+	QueryStatus = "status"
+
+	// MessageFacts says the partner's facts changed in Postgres (an Update and
+	// a Signal of the same name): the workflow re-reads and re-evaluates at once.
+	MessageFacts = "facts"
+	// MessageExtend moves the deadline (Update and Signal, the latter for
+	// cohort batch operations).
+	MessageExtend = "extend"
+	// MessageExempt ends the transition granting a tier without requirements.
+	MessageExempt = "exempt"
+	// MessageWithdraw ends the transition: the partner leaves the program.
+	MessageWithdraw = "withdraw"
+)
+
+// Activity names, as registered by the worker from the methods of
+// activities.Store and activities.Mailer.
+const (
+	activityLoadPartner     = "LoadPartner"
+	activityRecordStage     = "RecordStage"
+	activityApplyTierChange = "ApplyTierChange"
+	activitySendEmail       = "SendEmail"
+)
+
+// WorkflowID is the deterministic ID of a partner's transition. Launching a
+// campaign twice therefore cannot start a second workflow for a partner.
+func WorkflowID(campaignID, partnerID string) string {
+	return "transition/" + campaignID + "/" + partnerID
+}
+
+// ParseWorkflowID splits a transition workflow ID into its campaign and partner.
+func ParseWorkflowID(id string) (campaignID, partnerID string, err error) {
+	rest, ok := strings.CutPrefix(id, "transition/")
+	if !ok {
+		return "", "", fmt.Errorf("workflow ID %q is not a transition (want transition/<campaign>/<partner>)", id)
+	}
+	campaignID, partnerID, ok = strings.Cut(rest, "/")
+	if !ok || campaignID == "" || partnerID == "" {
+		return "", "", fmt.Errorf("workflow ID %q is not a transition (want transition/<campaign>/<partner>)", id)
+	}
+	return campaignID, partnerID, nil
+}
+
+// Stage is where a transition is in its life. It is also the Stage search
+// attribute, so operators filter on these exact words.
+type Stage string
+
+const (
+	StageWaitingLaunch Stage = "waiting-launch"
+	StageNotified      Stage = "notified"
+	StageReminding     Stage = "reminding"
+	StageQualified     Stage = "qualified"
+	StageDeciding      Stage = "deciding"
+	StageDone          Stage = "done"
+)
+
+// Outcomes beyond program's promoted, kept and demoted.
+const (
+	OutcomeExempted  = "exempted"
+	OutcomeWithdrawn = "withdrawn"
+)
+
+// TransitionInput starts (or continues) one partner's transition.
+type TransitionInput struct {
+	CampaignID string          `json:"campaign_id"`
+	PartnerID  string          `json:"partner_id"`
+	OldTier    string          `json:"old_tier"`
+	LaunchAt   time.Time       `json:"launch_at"`
+	Program    program.Program `json:"program"`
+	// EmailTaskQueue is where SendEmail runs (rate-limited workers); empty
+	// means config.EmailQueueFor(the workflow's task queue).
+	EmailTaskQueue string `json:"email_task_queue,omitempty"`
+	// State is nil on the first run and carries everything across
+	// continue-as-new.
+	State *State `json:"state,omitempty"`
+	// MaxHistoryEvents, when positive, continues as new once the history is
+	// that long, in addition to the server's suggestion (tests force it low).
+	MaxHistoryEvents int `json:"max_history_events,omitempty"`
+}
+
+// Validate rejects an input the workflow could never run, before it starts.
+func (in TransitionInput) Validate() error {
+	var problems []string
+	if in.CampaignID == "" {
+		problems = append(problems, "campaign ID is empty")
+	}
+	if in.PartnerID == "" {
+		problems = append(problems, "partner ID is empty")
+	}
+	if in.LaunchAt.IsZero() {
+		problems = append(problems, "launch date is not set")
+	}
+	if _, ok := in.Program.Transition(in.OldTier); !ok {
+		problems = append(problems, fmt.Sprintf("old tier %q has no transition in program %s", in.OldTier, in.Program.ID))
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("transition input: %s", strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// State is a transition's durable state: everything a continued run needs.
+type State struct {
+	Stage       Stage     `json:"stage"`
+	Announced   bool      `json:"announced"`
+	Deadline    time.Time `json:"deadline"`
+	CurrentTier string    `json:"current_tier"`
+	// DeadlineRevision counts extensions; reminder steps include it so the
+	// reminders of a moved deadline are new messages, not duplicates.
+	DeadlineRevision int `json:"deadline_revision"`
+	// RemindersFrom is when the current deadline was set: reminders due
+	// before it are skipped rather than sent late in a burst.
+	RemindersFrom time.Time                  `json:"reminders_from"`
+	Partner       activities.PartnerSnapshot `json:"partner"`
+	Evaluation    program.Evaluation         `json:"evaluation"`
+	// QualifiedNoticeSent is set once the partner was told it meets its tier.
+	QualifiedNoticeSent bool `json:"qualified_notice_sent"`
+	// EarlyTierApplied is set when apply_at: qualification granted the tier.
+	EarlyTierApplied bool             `json:"early_tier_applied"`
+	Reminders        []ReminderRecord `json:"reminders,omitempty"`
+	Extensions       []Extension      `json:"extensions,omitempty"`
+	// PendingExtensionNotices are extensions not yet emailed.
+	PendingExtensionNotices []int `json:"pending_extension_notices,omitempty"`
+	// FactsRequested and FactsProcessed count facts messages; the loop
+	// re-reads the partner while Processed < Requested.
+	FactsRequested int64 `json:"facts_requested"`
+	FactsProcessed int64 `json:"facts_processed"`
+	// SeenMessageIDs remembers recent message IDs so a duplicate is a no-op.
+	SeenMessageIDs []string `json:"seen_message_ids,omitempty"`
+	Ending         *Ending  `json:"ending,omitempty"`
+	EmailFailures  []string `json:"email_failures,omitempty"`
+	EmailsSent     int      `json:"emails_sent"`
+	Outcome        string   `json:"outcome,omitempty"`
+	NewTier        string   `json:"new_tier,omitempty"`
+	// Seq orders the enrollment updates this workflow writes, so a late
+	// retry of an old update never overwrites a newer one.
+	Seq int64 `json:"seq"`
+	// Runs counts continue-as-new generations, for operators.
+	Runs int `json:"runs"`
+	// Shown is what the search attributes say now; only changes are upserted.
+	Shown *Visible `json:"shown,omitempty"`
+}
+
+// ReminderRecord is one reminder slot that came due.
+type ReminderRecord struct {
+	Step   string           `json:"step"`
+	Offset program.Duration `json:"offset"`
+	At     time.Time        `json:"at"`
+	// Sent is false when the partner already qualified (no email) or the
+	// slot was superseded by a later one.
+	Sent    bool   `json:"sent"`
+	Skipped string `json:"skipped,omitempty"`
+}
+
+// Extension is one deadline extension.
+type Extension struct {
+	ID       string           `json:"id,omitempty"`
+	By       program.Duration `json:"by"`
+	From     time.Time        `json:"from"`
+	To       time.Time        `json:"to"`
+	Reason   string           `json:"reason,omitempty"`
+	Actor    string           `json:"actor,omitempty"`
+	Revision int              `json:"revision"`
+}
+
+// Ending is an operator's decision to end the transition early.
+type Ending struct {
+	Outcome string `json:"outcome"`
+	Tier    string `json:"tier,omitempty"`
+	Reason  string `json:"reason,omitempty"`
+	Actor   string `json:"actor,omitempty"`
+}
+
+// FactsChanged tells the workflow that the partner's facts changed in
+// Postgres (the system of record). Change, when set, is validated against the
+// program and logged; the workflow always re-reads the stored facts.
+type FactsChanged struct {
+	ID     string              `json:"id,omitempty"`
+	Change *program.FactChange `json:"change,omitempty"`
+	Actor  string              `json:"actor,omitempty"`
+}
+
+// ExtendDeadline moves the deadline later by By.
+type ExtendDeadline struct {
+	ID     string           `json:"id,omitempty"`
+	By     program.Duration `json:"by"`
+	Reason string           `json:"reason,omitempty"`
+	Actor  string           `json:"actor,omitempty"`
+}
+
+// Exempt ends the transition granting Tier (default: the expected tier).
+type Exempt struct {
+	ID     string `json:"id,omitempty"`
+	Tier   string `json:"tier,omitempty"`
+	Reason string `json:"reason"`
+	Actor  string `json:"actor,omitempty"`
+}
+
+// Withdraw ends the transition without a tier change.
+type Withdraw struct {
+	ID     string `json:"id,omitempty"`
+	Reason string `json:"reason"`
+	Actor  string `json:"actor,omitempty"`
+}
+
+// Status is what the status Query returns: enough for an operator to answer
+// "where is this partner and what does it still need".
+type Status struct {
+	CampaignID    string            `json:"campaign_id"`
+	PartnerID     string            `json:"partner_id"`
+	Stage         Stage             `json:"stage"`
+	OldTier       string            `json:"old_tier"`
+	ExpectedTier  string            `json:"expected_tier"`
+	CurrentTier   string            `json:"current_tier"`
+	Deadline      time.Time         `json:"deadline"`
+	MeetsExpected bool              `json:"meets_expected"`
+	Missing       []program.Missing `json:"missing,omitempty"`
+	RemindersSent int               `json:"reminders_sent"`
+	Reminders     []ReminderRecord  `json:"reminders,omitempty"`
+	NextReminder  *time.Time        `json:"next_reminder,omitempty"`
+	Extensions    []Extension       `json:"extensions,omitempty"`
+	EmailFailures []string          `json:"email_failures,omitempty"`
+	Outcome       string            `json:"outcome,omitempty"`
+	NewTier       string            `json:"new_tier,omitempty"`
+	Runs          int               `json:"runs"`
+}
+
+// Result is what a finished transition returns.
+type Result struct {
+	Outcome     string `json:"outcome"`
+	OldTier     string `json:"old_tier"`
+	NewTier     string `json:"new_tier"`
+	EmailsSent  int    `json:"emails_sent"`
+	EmailFailed bool   `json:"email_failed"`
+}

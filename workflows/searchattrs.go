@@ -1,0 +1,100 @@
+package workflows
+
+import (
+	"time"
+
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
+)
+
+// Custom search attributes kept current by every transition, so operators can
+// filter a campaign in the Web UI, e.g.
+//
+//	CampaignId = "vmw-2009" AND OldTier = "Enterprise" AND MeetsExpected = false
+//	AND Deadline < "2010-01-14T00:00:00Z"
+var (
+	CampaignIDKey    = temporal.NewSearchAttributeKeyKeyword("CampaignId")
+	PartnerIDKey     = temporal.NewSearchAttributeKeyKeyword("PartnerId")
+	OldTierKey       = temporal.NewSearchAttributeKeyKeyword("OldTier")
+	ExpectedTierKey  = temporal.NewSearchAttributeKeyKeyword("ExpectedTier")
+	CurrentTierKey   = temporal.NewSearchAttributeKeyKeyword("CurrentTier")
+	StageKey         = temporal.NewSearchAttributeKeyKeyword("Stage")
+	DeadlineKey      = temporal.NewSearchAttributeKeyTime("Deadline")
+	OutcomeKey       = temporal.NewSearchAttributeKeyKeyword("Outcome")
+	MeetsExpectedKey = temporal.NewSearchAttributeKeyBool("MeetsExpected")
+	EmailFailedKey   = temporal.NewSearchAttributeKeyBool("EmailFailed")
+)
+
+// SearchAttributes lists every custom search attribute with its type, for
+// registration at worker start and for checking deploy/search-attributes.txt.
+func SearchAttributes() map[string]enums.IndexedValueType {
+	return map[string]enums.IndexedValueType{
+		CampaignIDKey.GetName():    enums.INDEXED_VALUE_TYPE_KEYWORD,
+		PartnerIDKey.GetName():     enums.INDEXED_VALUE_TYPE_KEYWORD,
+		OldTierKey.GetName():       enums.INDEXED_VALUE_TYPE_KEYWORD,
+		ExpectedTierKey.GetName():  enums.INDEXED_VALUE_TYPE_KEYWORD,
+		CurrentTierKey.GetName():   enums.INDEXED_VALUE_TYPE_KEYWORD,
+		StageKey.GetName():         enums.INDEXED_VALUE_TYPE_KEYWORD,
+		DeadlineKey.GetName():      enums.INDEXED_VALUE_TYPE_DATETIME,
+		OutcomeKey.GetName():       enums.INDEXED_VALUE_TYPE_KEYWORD,
+		MeetsExpectedKey.GetName(): enums.INDEXED_VALUE_TYPE_BOOL,
+		EmailFailedKey.GetName():   enums.INDEXED_VALUE_TYPE_BOOL,
+	}
+}
+
+// StartSearchAttributes are the attributes a transition starts with, set by
+// the launcher so a workflow is findable before its first task runs.
+func StartSearchAttributes(in TransitionInput, expectedTier string) temporal.SearchAttributes {
+	return temporal.NewSearchAttributes(
+		CampaignIDKey.ValueSet(in.CampaignID),
+		PartnerIDKey.ValueSet(in.PartnerID),
+		OldTierKey.ValueSet(in.OldTier),
+		ExpectedTierKey.ValueSet(expectedTier),
+		CurrentTierKey.ValueSet(in.OldTier),
+		StageKey.ValueSet(string(StageWaitingLaunch)),
+	)
+}
+
+// Visible is the part of the state mirrored into search attributes; the
+// workflow upserts only what changed, so history stays small.
+type Visible struct {
+	ExpectedTier  string `json:"expected_tier"`
+	CurrentTier   string `json:"current_tier"`
+	Stage         Stage  `json:"stage"`
+	Deadline      int64  `json:"deadline"`
+	Outcome       string `json:"outcome,omitempty"`
+	MeetsExpected bool   `json:"meets_expected"`
+	EmailFailed   bool   `json:"email_failed"`
+}
+
+func (v Visible) updates(prev *Visible, in TransitionInput) []temporal.SearchAttributeUpdate {
+	var u []temporal.SearchAttributeUpdate
+	if prev == nil {
+		u = append(u, CampaignIDKey.ValueSet(in.CampaignID), PartnerIDKey.ValueSet(in.PartnerID), OldTierKey.ValueSet(in.OldTier))
+		prev = &Visible{Deadline: -1, MeetsExpected: !v.MeetsExpected, EmailFailed: !v.EmailFailed}
+	}
+	if v.ExpectedTier != prev.ExpectedTier {
+		u = append(u, ExpectedTierKey.ValueSet(v.ExpectedTier))
+	}
+	if v.CurrentTier != prev.CurrentTier {
+		u = append(u, CurrentTierKey.ValueSet(v.CurrentTier))
+	}
+	if v.Stage != prev.Stage {
+		u = append(u, StageKey.ValueSet(string(v.Stage)))
+	}
+	if v.Deadline != prev.Deadline {
+		u = append(u, DeadlineKey.ValueSet(unixTime(v.Deadline)))
+	}
+	if v.Outcome != prev.Outcome && v.Outcome != "" {
+		u = append(u, OutcomeKey.ValueSet(v.Outcome))
+	}
+	if v.MeetsExpected != prev.MeetsExpected {
+		u = append(u, MeetsExpectedKey.ValueSet(v.MeetsExpected))
+	}
+	if v.EmailFailed != prev.EmailFailed {
+		u = append(u, EmailFailedKey.ValueSet(v.EmailFailed))
+	}
+	return u
+}
+
+func unixTime(sec int64) time.Time { return time.Unix(sec, 0).UTC() }

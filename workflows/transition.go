@@ -1,0 +1,550 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/tiershift/tiershift/activities"
+	"github.com/tiershift/tiershift/config"
+	"github.com/tiershift/tiershift/email"
+	"github.com/tiershift/tiershift/program"
+)
+
+// Version markers for changes made while campaigns run for months. Every
+// behaviour change to PartnerTransition goes behind workflow.GetVersion so
+// that histories recorded before it still replay (see testdata/).
+const (
+	// changeNotifyExtension: an extended deadline is emailed to the partner.
+	changeNotifyExtension = "notify-extension"
+)
+
+// seenMessagesKept bounds the duplicate-detection memory carried in state.
+const seenMessagesKept = 64
+
+// PartnerTransition carries one partner from the old program to the new one.
+// It reads like the business process: wait for the launch, announce, remind
+// while something is missing, then decide at the deadline.
+func PartnerTransition(ctx workflow.Context, in TransitionInput) (Result, error) {
+	t, err := newTransition(ctx, in)
+	if err != nil {
+		return Result{}, err
+	}
+	if err := t.registerHandlers(ctx); err != nil {
+		return Result{}, err
+	}
+	if err := t.show(ctx); err != nil {
+		return Result{}, err
+	}
+
+	if !t.s.Announced {
+		if done, err := t.waitForLaunch(ctx); done || err != nil {
+			return t.continueOrFail(ctx, err)
+		}
+		if t.s.Ending == nil {
+			t.announce(ctx)
+		}
+	}
+
+	for t.s.Ending == nil {
+		t.handlePending(ctx)
+		if t.s.Ending != nil {
+			break
+		}
+		now := workflow.Now(ctx)
+		if !now.Before(t.s.Deadline) {
+			break
+		}
+		if due := t.dueReminders(now); len(due) > 0 {
+			t.remind(ctx, due)
+			continue
+		}
+		if t.shouldContinueAsNew(ctx) {
+			return t.continueOrFail(ctx, nil)
+		}
+		wake, what := t.nextWake(now)
+		t.count(5)
+		if _, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
+			Timeout:      wake.Sub(now),
+			TimerOptions: workflow.TimerOptions{Summary: what},
+		}, t.hasPending); err != nil {
+			return Result{}, err
+		}
+	}
+
+	if t.s.Ending != nil {
+		t.end(ctx)
+	} else {
+		t.decide(ctx)
+	}
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return Result{}, err
+	}
+	return t.result(), nil
+}
+
+// transition is one run of the workflow: the input, the program's rules for
+// this partner, and the durable state.
+type transition struct {
+	in   TransitionInput
+	prog *program.Program
+	rule program.Transition
+	s    *State
+	log  log.Logger
+	id   string
+	// estimatedEvents is a lower bound of this run's history length.
+	estimatedEvents int
+}
+
+func newTransition(ctx workflow.Context, in TransitionInput) (*transition, error) {
+	if err := in.Validate(); err != nil {
+		return nil, temporal.NewNonRetryableApplicationError(err.Error(), "InvalidInput", err)
+	}
+	prog := in.Program
+	rule, _ := prog.Transition(in.OldTier)
+	t := &transition{
+		in:   in,
+		prog: &prog,
+		rule: rule,
+		id:   workflow.GetInfo(ctx).WorkflowExecution.ID,
+		log:  log.With(workflow.GetLogger(ctx), "campaign_id", in.CampaignID, "partner_id", in.PartnerID),
+	}
+	if in.State != nil {
+		s := *in.State
+		s.Runs++
+		t.s = &s
+		return t, nil
+	}
+	deadline, err := prog.Deadline(in.OldTier, in.LaunchAt)
+	if err != nil {
+		return nil, temporal.NewNonRetryableApplicationError(err.Error(), "InvalidInput", err)
+	}
+	t.s = &State{
+		Stage:       StageWaitingLaunch,
+		Deadline:    deadline,
+		CurrentTier: in.OldTier,
+		Evaluation:  program.Evaluation{OldTier: in.OldTier, ExpectedTier: rule.Expect},
+	}
+	return t, nil
+}
+
+// waitForLaunch sleeps until the campaign's launch date, still answering
+// messages. It reports done when the run should continue as new instead.
+func (t *transition) waitForLaunch(ctx workflow.Context) (done bool, err error) {
+	for t.s.Ending == nil {
+		now := workflow.Now(ctx)
+		if !now.Before(t.in.LaunchAt) {
+			return false, nil
+		}
+		// Before the announcement there is nothing to re-evaluate or tell:
+		// the announcement reads fresh facts and shows the current deadline.
+		t.s.FactsProcessed = t.s.FactsRequested
+		t.s.PendingExtensionNotices = nil
+		if t.shouldContinueAsNew(ctx) {
+			return true, nil
+		}
+		if _, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
+			Timeout:      t.in.LaunchAt.Sub(now),
+			TimerOptions: workflow.TimerOptions{Summary: "campaign launch"},
+		}, t.hasPending); err != nil {
+			return false, err
+		}
+	}
+	return false, nil
+}
+
+// announce tells the partner about the new program, its expected tier, its
+// deadline and what it misses today.
+func (t *transition) announce(ctx workflow.Context) {
+	t.evaluate(ctx)
+	t.s.Announced = true
+	t.s.RemindersFrom = workflow.Now(ctx)
+	t.s.Stage = StageNotified
+	if t.s.Evaluation.MeetsExpected {
+		// The announcement itself says the partner already qualifies.
+		t.s.Stage = StageQualified
+		t.s.QualifiedNoticeSent = true
+		t.applyEarlyTier(ctx)
+	}
+	t.sendEmail(ctx, email.KindAnnouncement, "announcement", nil)
+	t.record(ctx)
+}
+
+// handlePending processes what messages asked for: a re-read of the facts,
+// extension notices.
+func (t *transition) handlePending(ctx workflow.Context) {
+	if t.s.FactsProcessed < t.s.FactsRequested {
+		target := t.s.FactsRequested
+		t.reevaluate(ctx)
+		t.s.FactsProcessed = target
+	}
+	for len(t.s.PendingExtensionNotices) > 0 {
+		i := t.s.PendingExtensionNotices[0]
+		t.s.PendingExtensionNotices = t.s.PendingExtensionNotices[1:]
+		if workflow.GetVersion(ctx, changeNotifyExtension, workflow.DefaultVersion, 1) == 1 {
+			ext := t.s.Extensions[i]
+			t.sendEmail(ctx, email.KindExtended, fmt.Sprintf("extended/r%d", ext.Revision), &ext)
+		}
+		t.record(ctx)
+	}
+}
+
+// reevaluate re-reads the partner's facts and reacts: a partner that now
+// meets its expected tier is told so, once.
+func (t *transition) reevaluate(ctx workflow.Context) {
+	before := t.s.Evaluation
+	t.evaluate(ctx)
+	ev := t.s.Evaluation
+	switch {
+	case ev.MeetsExpected && !t.s.QualifiedNoticeSent:
+		t.s.QualifiedNoticeSent = true
+		t.s.Stage = StageQualified
+		t.applyEarlyTier(ctx)
+		t.sendEmail(ctx, email.KindQualified, "qualified", nil)
+	case ev.MeetsExpected:
+		t.s.Stage = StageQualified
+	case t.s.Stage == StageQualified:
+		t.s.Stage = StageNotified
+		if t.remindersSent() > 0 {
+			t.s.Stage = StageReminding
+		}
+	}
+	if !slices.EqualFunc(before.Missing, ev.Missing, sameMissing) || before.MeetsExpected != ev.MeetsExpected {
+		t.record(ctx)
+	}
+	_ = t.show(ctx)
+}
+
+// evaluate loads the partner's facts from Postgres and applies the rules.
+func (t *transition) evaluate(ctx workflow.Context) {
+	var snap activities.PartnerSnapshot
+	t.count(6)
+	err := workflow.ExecuteActivity(storeOptions(ctx), activityLoadPartner,
+		activities.PartnerRef{CampaignID: t.in.CampaignID, PartnerID: t.in.PartnerID}).Get(ctx, &snap)
+	if err != nil {
+		// Postgres errors are retried without limit; what arrives here is
+		// permanent (the partner is gone). Keep the last known facts.
+		t.log.Error("load partner failed; keeping last known facts", "error", err)
+	} else {
+		t.s.Partner = snap
+	}
+	ev, err := t.prog.Evaluate(t.in.OldTier, t.s.Partner.Facts)
+	if err != nil {
+		t.log.Error("evaluate partner", "error", err)
+		return
+	}
+	t.s.Evaluation = ev
+}
+
+// applyEarlyTier grants the expected tier at once when the program says a
+// qualifying partner need not wait for its deadline.
+func (t *transition) applyEarlyTier(ctx workflow.Context) {
+	if t.prog.ApplyAt != program.ApplyAtQualification || t.s.EarlyTierApplied {
+		return
+	}
+	t.s.EarlyTierApplied = true
+	t.changeTier(ctx, "qualified", t.s.Evaluation.ExpectedTier, "qualified", "met the requirements before the deadline", "workflow")
+}
+
+// reminderSlot is one reminder offset applied to the current deadline.
+type reminderSlot struct {
+	offset program.Duration
+	at     time.Time
+	step   string
+}
+
+// slots lists the current deadline's reminder times, earliest first.
+func (t *transition) slots() []reminderSlot {
+	var out []reminderSlot
+	for _, r := range t.prog.Reminders {
+		at := r.SubFrom(t.s.Deadline)
+		if at.Before(t.s.RemindersFrom) {
+			continue
+		}
+		out = append(out, reminderSlot{offset: r, at: at, step: fmt.Sprintf("reminder/%s/r%d", r, t.s.DeadlineRevision)})
+	}
+	slices.SortStableFunc(out, func(a, b reminderSlot) int { return a.at.Compare(b.at) })
+	return out
+}
+
+func (t *transition) reminderDone(step string) bool {
+	return slices.ContainsFunc(t.s.Reminders, func(r ReminderRecord) bool { return r.Step == step })
+}
+
+// dueReminders are the slots whose time has come and that were not handled.
+func (t *transition) dueReminders(now time.Time) []reminderSlot {
+	var due []reminderSlot
+	for _, sl := range t.slots() {
+		if !sl.at.After(now) && !t.reminderDone(sl.step) {
+			due = append(due, sl)
+		}
+	}
+	return due
+}
+
+// remind handles due reminder slots: only the latest is sent (a worker that
+// was down for days does not send a burst), and only if something is missing.
+func (t *transition) remind(ctx workflow.Context, due []reminderSlot) {
+	now := workflow.Now(ctx)
+	for _, sl := range due[:len(due)-1] {
+		t.s.Reminders = append(t.s.Reminders, ReminderRecord{Step: sl.step, Offset: sl.offset, At: now, Skipped: "superseded by a later reminder"})
+	}
+	sl := due[len(due)-1]
+	t.reevaluate(ctx)
+	rec := ReminderRecord{Step: sl.step, Offset: sl.offset, At: now}
+	if t.s.Evaluation.MeetsExpected {
+		rec.Skipped = "partner already meets its expected tier"
+		t.s.Reminders = append(t.s.Reminders, rec)
+		return
+	}
+	rec.Sent = t.sendEmail(ctx, email.KindReminder, sl.step, nil)
+	t.s.Reminders = append(t.s.Reminders, rec)
+	t.s.Stage = StageReminding
+	t.record(ctx)
+	_ = t.show(ctx)
+}
+
+// nextWake is the next moment the workflow must act without a message.
+func (t *transition) nextWake(now time.Time) (time.Time, string) {
+	for _, sl := range t.slots() {
+		if sl.at.After(now) && !t.reminderDone(sl.step) {
+			return sl.at, "reminder " + sl.offset.String() + " before deadline"
+		}
+	}
+	return t.s.Deadline, "deadline"
+}
+
+func (t *transition) hasPending() bool {
+	return t.s.Ending != nil || t.s.FactsProcessed < t.s.FactsRequested || len(t.s.PendingExtensionNotices) > 0
+}
+
+// decide applies the outcome at the deadline with the freshest facts.
+func (t *transition) decide(ctx workflow.Context) {
+	t.s.Stage = StageDeciding
+	_ = t.show(ctx)
+	t.evaluate(ctx)
+	ev := t.s.Evaluation
+	t.changeTier(ctx, "outcome", ev.NewTier, string(ev.Outcome), "deadline reached", "workflow")
+	t.s.Outcome = string(ev.Outcome)
+	t.s.NewTier = ev.NewTier
+	t.sendEmail(ctx, email.KindOutcome, "outcome", nil)
+	t.s.Stage = StageDone
+	t.record(ctx)
+	_ = t.show(ctx)
+}
+
+// end records an operator's exemption or withdrawal.
+func (t *transition) end(ctx workflow.Context) {
+	e := t.s.Ending
+	to := t.s.CurrentTier
+	if e.Outcome == OutcomeExempted {
+		to = e.Tier
+		if to == "" {
+			to = t.s.Evaluation.ExpectedTier
+		}
+	}
+	t.changeTier(ctx, e.Outcome, to, e.Outcome, e.Reason, e.Actor)
+	t.s.Outcome = e.Outcome
+	t.s.NewTier = to
+	t.s.Stage = StageDone
+	t.record(ctx)
+	_ = t.show(ctx)
+}
+
+// changeTier writes a tier change and its audit row, once per step.
+func (t *transition) changeTier(ctx workflow.Context, step, to, outcome, reason, actor string) {
+	change := activities.TierChange{
+		WorkflowID: t.id, Step: step, CampaignID: t.in.CampaignID, PartnerID: t.in.PartnerID,
+		FromTier: t.s.CurrentTier, ToTier: to, Outcome: outcome, Reason: reason, Actor: actor,
+	}
+	var res activities.TierChangeResult
+	t.count(6)
+	if err := workflow.ExecuteActivity(storeOptions(ctx), activityApplyTierChange, change).Get(ctx, &res); err != nil {
+		t.log.Error("apply tier change failed", "step", step, "error", err)
+		return
+	}
+	t.log.Info("tier changed", "step", step, "from", change.FromTier, "to", to, "outcome", outcome, "applied", res.Applied)
+	t.s.CurrentTier = to
+}
+
+// sendEmail asks the email worker to send one message; it reports whether
+// the message went out (or was captured). A failure is recorded, never fatal.
+func (t *transition) sendEmail(ctx workflow.Context, kind email.Kind, step string, ext *Extension) bool {
+	data := email.DataFor(t.prog, t.in.CampaignID, t.in.PartnerID, t.s.Partner.Name, t.s.Evaluation, t.s.Deadline, workflow.Now(ctx))
+	if kind == email.KindQualified {
+		data.NewTier = t.s.Evaluation.ExpectedTier
+	}
+	if ext != nil {
+		data.PreviousDeadline = ext.From
+	}
+	in := activities.SendEmailInput{
+		WorkflowID: t.id, Step: step, CampaignID: t.in.CampaignID, PartnerID: t.in.PartnerID,
+		Kind: kind, To: t.s.Partner.Email, ToName: t.s.Partner.Name, Locale: t.locale(),
+		Data: data, Settings: t.prog.Emails,
+	}
+	var res activities.SendEmailResult
+	t.count(6)
+	err := workflow.ExecuteActivity(emailOptions(ctx, t.emailQueue, kind), activitySendEmail, in).Get(ctx, &res)
+	switch {
+	case err != nil:
+		t.log.Error("email not sent", "kind", kind, "step", step, "error", err)
+		t.s.EmailFailures = append(t.s.EmailFailures, step)
+		return false
+	case res.Status == activities.EmailFailed:
+		t.log.Warn("email rejected", "kind", kind, "step", step, "reason", res.Error)
+		t.s.EmailFailures = append(t.s.EmailFailures, step)
+		return false
+	}
+	t.s.EmailsSent++
+	return true
+}
+
+// emailQueue is the task queue of the rate-limited email workers.
+func (t *transition) emailQueue(ctx workflow.Context) string {
+	if t.in.EmailTaskQueue != "" {
+		return t.in.EmailTaskQueue
+	}
+	return config.EmailQueueFor(workflow.GetInfo(ctx).TaskQueueName)
+}
+
+// locale picks the partner's language when the program has it.
+func (t *transition) locale() string {
+	if slices.Contains(t.prog.Emails.Locales, t.s.Partner.Locale) {
+		return t.s.Partner.Locale
+	}
+	return t.prog.Emails.DefaultLocale
+}
+
+// record mirrors the state into the partner's enrollment row.
+func (t *transition) record(ctx workflow.Context) {
+	t.s.Seq++
+	ev := t.s.Evaluation
+	u := activities.StageUpdate{
+		WorkflowID: t.id, CampaignID: t.in.CampaignID, PartnerID: t.in.PartnerID,
+		Stage: string(t.s.Stage), OldTier: t.in.OldTier, ExpectedTier: ev.ExpectedTier,
+		CurrentTier: t.s.CurrentTier, Deadline: t.s.Deadline, Missing: ev.Missing,
+		RemindersSent: t.remindersSent(), Outcome: t.s.Outcome, NewTier: t.s.NewTier,
+		EmailFailed: len(t.s.EmailFailures) > 0, Seq: t.s.Seq,
+	}
+	t.count(6)
+	if err := workflow.ExecuteActivity(storeOptions(ctx), activityRecordStage, u).Get(ctx, nil); err != nil {
+		t.log.Error("record stage failed", "stage", t.s.Stage, "error", err)
+	}
+}
+
+func (t *transition) remindersSent() int {
+	n := 0
+	for _, r := range t.s.Reminders {
+		if r.Sent {
+			n++
+		}
+	}
+	return n
+}
+
+// show keeps the search attributes and the Web UI's details current,
+// upserting only what changed.
+func (t *transition) show(ctx workflow.Context) error {
+	v := Visible{
+		ExpectedTier:  t.s.Evaluation.ExpectedTier,
+		CurrentTier:   t.s.CurrentTier,
+		Stage:         t.s.Stage,
+		Deadline:      t.s.Deadline.Unix(),
+		Outcome:       t.s.Outcome,
+		MeetsExpected: t.s.Evaluation.MeetsExpected,
+		EmailFailed:   len(t.s.EmailFailures) > 0,
+	}
+	workflow.SetCurrentDetails(ctx, t.details())
+	if u := v.updates(t.s.Shown, t.in); len(u) > 0 {
+		if err := workflow.UpsertTypedSearchAttributes(ctx, u...); err != nil {
+			return fmt.Errorf("upsert search attributes: %w", err)
+		}
+	}
+	t.s.Shown = &v
+	return nil
+}
+
+// details is the Markdown the Web UI shows for this workflow.
+func (t *transition) details() string {
+	s := fmt.Sprintf("**%s** · %s → %s · stage **%s** · deadline %s",
+		t.in.PartnerID, t.in.OldTier, t.s.Evaluation.ExpectedTier, t.s.Stage, t.s.Deadline.UTC().Format(time.RFC3339))
+	if t.s.Outcome != "" {
+		s += fmt.Sprintf(" · outcome **%s** (%s)", t.s.Outcome, t.s.NewTier)
+	} else if len(t.s.Evaluation.Missing) > 0 {
+		s += fmt.Sprintf(" · missing %d item(s)", len(t.s.Evaluation.Missing))
+	}
+	if len(t.s.EmailFailures) > 0 {
+		s += fmt.Sprintf(" · email failed: %v", t.s.EmailFailures)
+	}
+	return s
+}
+
+func (t *transition) shouldContinueAsNew(ctx workflow.Context) bool {
+	info := workflow.GetInfo(ctx)
+	if info.GetContinueAsNewSuggested() {
+		return true
+	}
+	length := max(info.GetCurrentHistoryLength(), t.estimatedEvents)
+	return t.in.MaxHistoryEvents > 0 && length >= t.in.MaxHistoryEvents
+}
+
+// count keeps a conservative estimate of this run's history length: the
+// test environment does not report one, and a real server's count is
+// always at least this (an activity is 3 events plus a workflow task's 3).
+func (t *transition) count(events int) { t.estimatedEvents += events }
+
+// continueOrFail ends this run with continue-as-new carrying the full state,
+// once every message handler has finished and no signal is left unread.
+func (t *transition) continueOrFail(ctx workflow.Context, err error) (Result, error) {
+	if err != nil {
+		return Result{}, err
+	}
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return Result{}, err
+	}
+	t.drainSignals(ctx)
+	next := t.in
+	next.State = t.s
+	t.log.Info("continuing as new", "history_length", workflow.GetInfo(ctx).GetCurrentHistoryLength(), "runs", t.s.Runs)
+	return Result{}, workflow.NewContinueAsNewError(ctx, WorkflowName, next)
+}
+
+func (t *transition) result() Result {
+	return Result{
+		Outcome: t.s.Outcome, OldTier: t.in.OldTier, NewTier: t.s.NewTier,
+		EmailsSent: t.s.EmailsSent, EmailFailed: len(t.s.EmailFailures) > 0,
+	}
+}
+
+func (t *transition) status(now time.Time) Status {
+	ev := t.s.Evaluation
+	st := Status{
+		CampaignID: t.in.CampaignID, PartnerID: t.in.PartnerID, Stage: t.s.Stage,
+		OldTier: t.in.OldTier, ExpectedTier: ev.ExpectedTier, CurrentTier: t.s.CurrentTier,
+		Deadline: t.s.Deadline, MeetsExpected: ev.MeetsExpected, Missing: ev.Missing,
+		RemindersSent: t.remindersSent(), Reminders: t.s.Reminders, Extensions: t.s.Extensions,
+		EmailFailures: t.s.EmailFailures, Outcome: t.s.Outcome, NewTier: t.s.NewTier, Runs: t.s.Runs,
+	}
+	if t.s.Stage != StageDone && t.s.Stage != StageDeciding {
+		for _, sl := range t.slots() {
+			if sl.at.After(now) && !t.reminderDone(sl.step) {
+				at := sl.at
+				st.NextReminder = &at
+				break
+			}
+		}
+	}
+	return st
+}
+
+func sameMissing(a, b program.Missing) bool {
+	return a.Kind == b.Kind && a.Name == b.Name && a.Have == b.Have && a.Need == b.Need && slices.Equal(a.Options, b.Options)
+}
+
+// errDecided rejects messages once the outcome is being decided or applied.
+var errDecided = errors.New("the transition is already being decided or is finished; nothing can change it now")

@@ -1,0 +1,659 @@
+package workflows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/tiershift/tiershift/activities"
+	"github.com/tiershift/tiershift/email"
+	"github.com/tiershift/tiershift/program"
+)
+
+// backend stands in for Postgres and SendGrid at the activity boundary: the
+// workflow logic is under test here, and every call is recorded so the tests
+// assert on what the workflow asked for, with which arguments, at what time.
+// The real activities are tested against real services in their package.
+type backend struct {
+	mu      sync.Mutex
+	env     *testsuite.TestWorkflowEnvironment
+	partner activities.PartnerSnapshot
+	loads   []time.Time
+	stages  []activities.StageUpdate
+	changes []activities.TierChange
+	emails  []sentEmail
+	// reject makes SendEmail answer "failed" for these steps.
+	reject map[string]bool
+}
+
+type sentEmail struct {
+	activities.SendEmailInput
+	At time.Time
+}
+
+func (b *backend) now() time.Time { return b.env.Now() }
+
+func (b *backend) LoadPartner(_ context.Context, ref activities.PartnerRef) (activities.PartnerSnapshot, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.loads = append(b.loads, b.now())
+	p := b.partner
+	p.Facts = p.Facts.Clone()
+	return p, nil
+}
+
+func (b *backend) RecordStage(_ context.Context, u activities.StageUpdate) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.stages = append(b.stages, u)
+	return nil
+}
+
+func (b *backend) ApplyTierChange(_ context.Context, c activities.TierChange) (activities.TierChangeResult, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, done := range b.changes {
+		if done.WorkflowID == c.WorkflowID && done.Step == c.Step {
+			return activities.TierChangeResult{}, nil
+		}
+	}
+	b.changes = append(b.changes, c)
+	return activities.TierChangeResult{Applied: true}, nil
+}
+
+func (b *backend) SendEmail(_ context.Context, in activities.SendEmailInput) (activities.SendEmailResult, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, e := range b.emails {
+		if e.WorkflowID == in.WorkflowID && e.Step == in.Step {
+			return activities.SendEmailResult{Status: activities.EmailSent, AlreadyDone: true}, nil
+		}
+	}
+	b.emails = append(b.emails, sentEmail{in, b.now()})
+	if b.reject[in.Step] {
+		return activities.SendEmailResult{Status: activities.EmailFailed, Error: "does not contain a valid address"}, nil
+	}
+	return activities.SendEmailResult{Status: activities.EmailSent, MessageID: "msg-" + in.Step}, nil
+}
+
+func (b *backend) setFacts(f program.Facts) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.partner.Facts = f
+}
+
+func (b *backend) steps() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []string
+	for _, e := range b.emails {
+		out = append(out, e.Step)
+	}
+	return out
+}
+
+func (b *backend) email(step string) (sentEmail, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, e := range b.emails {
+		if e.Step == step {
+			return e, true
+		}
+	}
+	return sentEmail{}, false
+}
+
+// newEnv is a test environment that logs warnings and errors only.
+func newEnv() *testsuite.TestWorkflowEnvironment {
+	var suite testsuite.WorkflowTestSuite
+	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))))
+	return suite.NewTestWorkflowEnvironment()
+}
+
+// loadExample reads one of the programs in examples/, the files vendors start from.
+func loadExample(t *testing.T, name string) *program.Program {
+	t.Helper()
+	dir := filepath.Join("..", "examples")
+	if d := os.Getenv("TIERSHIFT_EXAMPLES_DIR"); d != "" {
+		dir = d
+	}
+	path := filepath.Join(dir, name, "program.yaml")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read example: %v", err)
+	}
+	p, err := program.Load(path, data)
+	if err != nil {
+		t.Fatalf("load example %s: %v", name, err)
+	}
+	return p
+}
+
+// harness runs one transition under the SDK's time-skipping test environment.
+type harness struct {
+	t    *testing.T
+	env  *testsuite.TestWorkflowEnvironment
+	be   *backend
+	in   TransitionInput
+	prog *program.Program
+}
+
+var launch = time.Date(2009, time.April, 14, 0, 0, 0, 0, time.UTC)
+
+func newHarness(t *testing.T, prog *program.Program, oldTier string, facts program.Facts) *harness {
+	t.Helper()
+	env := newEnv()
+	env.SetStartTime(launch)
+	be := &backend{env: env, reject: map[string]bool{}, partner: activities.PartnerSnapshot{
+		PartnerID: "p-1", Name: "Société Générale d'Intégration", Email: "contact@sgi.example",
+		Locale: "fr", Tier: oldTier, Facts: facts,
+	}}
+	env.RegisterWorkflowWithOptions(PartnerTransition, workflow.RegisterOptions{Name: WorkflowName})
+	env.RegisterActivity(be)
+	return &harness{t: t, env: env, be: be, prog: prog, in: TransitionInput{
+		CampaignID: "vmw-2009", PartnerID: "p-1", OldTier: oldTier, LaunchAt: launch, Program: *prog,
+	}}
+}
+
+// at runs f at a moment of workflow time measured from the start.
+func (h *harness) at(d time.Duration, f func()) {
+	h.env.RegisterDelayedCallback(f, d)
+}
+
+// until is the workflow time from the start to when.
+func (h *harness) until(when time.Time) time.Duration { return when.Sub(launch) }
+
+func (h *harness) run() Result {
+	h.t.Helper()
+	h.env.ExecuteWorkflow(WorkflowName, h.in)
+	if !h.env.IsWorkflowCompleted() {
+		h.t.Fatal("workflow did not complete")
+	}
+	if err := h.env.GetWorkflowError(); err != nil {
+		h.t.Fatalf("workflow failed: %v", err)
+	}
+	var r Result
+	if err := h.env.GetWorkflowResult(&r); err != nil {
+		h.t.Fatal(err)
+	}
+	return r
+}
+
+// updateResult is filled in when the workflow has handled an Update: the
+// test environment answers asynchronously, so tests check it after run().
+type updateResult struct {
+	done   bool
+	err    error
+	status Status
+}
+
+// update sends an Update.
+func (h *harness) update(name, id string, arg any) *updateResult {
+	r := &updateResult{}
+	h.env.UpdateWorkflow(name, id, &testsuite.TestUpdateCallback{
+		OnAccept: func() {},
+		OnReject: func(err error) { r.done, r.err = true, err },
+		OnComplete: func(v any, err error) {
+			r.done, r.err = true, err
+			if st, ok := v.(Status); ok {
+				r.status = st
+			}
+		},
+	}, arg)
+	return r
+}
+
+// accepted fails the test unless the Update was handled without error.
+func (r *updateResult) accepted(t *testing.T, what string) Status {
+	t.Helper()
+	if !r.done || r.err != nil {
+		t.Fatalf("%s: handled %v, error %v", what, r.done, r.err)
+	}
+	return r.status
+}
+
+func (h *harness) deadline() time.Time {
+	d, err := h.prog.Deadline(h.in.OldTier, launch)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return d
+}
+
+func (h *harness) query() Status {
+	h.t.Helper()
+	v, err := h.env.QueryWorkflow(QueryStatus)
+	if err != nil {
+		h.t.Fatalf("query status: %v", err)
+	}
+	var s Status
+	if err := v.Get(&s); err != nil {
+		h.t.Fatal(err)
+	}
+	return s
+}
+
+func vtsp(n int) map[string]int { return map[string]int{"VTSP": n} }
+
+func usd(dollars int64) program.Money { return program.Money(dollars * 100) }
+
+var enterpriseFacts = program.Facts{
+	Certifications: vtsp(2), Competencies: []string{"Infrastructure Virtualization"}, Revenue: usd(10_000),
+}
+
+func TestEnterpriseMissingEverythingGetsEveryReminderThenFallsToRegistered(t *testing.T) {
+	h := newHarness(t, loadExample(t, "vmware-2009"), "Enterprise", program.Facts{})
+	r := h.run()
+
+	deadline := h.deadline()
+	if want := time.Date(2010, time.January, 14, 0, 0, 0, 0, time.UTC); !deadline.Equal(want) {
+		t.Fatalf("Enterprise deadline = %v, want 9 months after launch %v", deadline, want)
+	}
+	want := []string{"announcement"}
+	for _, r := range h.prog.Reminders {
+		want = append(want, fmt.Sprintf("reminder/%s/r0", r))
+	}
+	want = append(want, "outcome")
+	if got := h.be.steps(); !slices.Equal(got, want) {
+		t.Fatalf("emails = %v, want %v", got, want)
+	}
+	// Each reminder went out exactly at its offset before the deadline.
+	for _, off := range h.prog.Reminders {
+		e, _ := h.be.email(fmt.Sprintf("reminder/%s/r0", off))
+		if want := off.SubFrom(deadline); !e.At.Equal(want) {
+			t.Errorf("reminder %s sent at %v, want %v", off, e.At, want)
+		}
+		if len(e.Data.Missing) == 0 || e.Kind != email.KindReminder || e.Locale != "fr" {
+			t.Errorf("reminder %s: kind %s locale %s missing %v", off, e.Kind, e.Locale, e.Data.Missing)
+		}
+	}
+	out, _ := h.be.email("outcome")
+	if !out.At.Equal(deadline) || out.Data.NewTier != "Registered" || out.Data.Outcome != program.OutcomeDemoted {
+		t.Fatalf("outcome email at %v new tier %q outcome %q", out.At, out.Data.NewTier, out.Data.Outcome)
+	}
+	if r.Outcome != "demoted" || r.NewTier != "Registered" {
+		t.Fatalf("result = %+v, want demoted to Registered", r)
+	}
+	if len(h.be.changes) != 1 || h.be.changes[0].FromTier != "Enterprise" || h.be.changes[0].ToTier != "Registered" || h.be.changes[0].Step != "outcome" {
+		t.Fatalf("tier changes = %+v", h.be.changes)
+	}
+	last := h.be.stages[len(h.be.stages)-1]
+	if last.Stage != string(StageDone) || last.Outcome != "demoted" || last.NewTier != "Registered" {
+		t.Fatalf("last stage update = %+v", last)
+	}
+	for i := 1; i < len(h.be.stages); i++ {
+		if h.be.stages[i].Seq <= h.be.stages[i-1].Seq {
+			t.Fatalf("stage updates not ordered by seq: %d then %d", h.be.stages[i-1].Seq, h.be.stages[i].Seq)
+		}
+	}
+}
+
+func TestOutcomes(t *testing.T) {
+	cases := []struct {
+		name, example, oldTier string
+		facts                  program.Facts
+		outcome                program.Outcome
+		newTier                string
+	}{
+		{"vmware enterprise kept", "vmware-2009", "Enterprise", enterpriseFacts, program.OutcomeKept, "Enterprise"},
+		{"vmware enterprise demoted one tier", "vmware-2009", "Enterprise", program.Facts{Certifications: vtsp(1)}, program.OutcomeDemoted, "Professional"},
+		{"vmware professional to fallback", "vmware-2009", "Professional", program.Facts{}, program.OutcomeDemoted, "Registered"},
+		{"vmware professional promoted", "vmware-2009", "Professional", enterpriseFacts, program.OutcomePromoted, "Enterprise"},
+		{"puppet gold with service delivery", "puppet-2022", "Gold", program.Facts{Certifications: map[string]int{"Service Delivery": 1}}, "", "Solution Provider"},
+		{"puppet gold without", "puppet-2022", "Gold", program.Facts{}, "", "Authorized Reseller"},
+		{"microsoft 119 points", "microsoft-2004", "", program.Facts{Points: 119}, "", "Certified"},
+		{"microsoft 120 points", "microsoft-2004", "", program.Facts{Points: 120}, "", "Gold Certified"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			prog := loadExample(t, c.example)
+			old := c.oldTier
+			if old == "" {
+				old = prog.OldTiers[len(prog.OldTiers)-1]
+			}
+			h := newHarness(t, prog, old, c.facts)
+			r := h.run()
+			want, err := prog.Evaluate(old, c.facts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.NewTier != c.newTier || r.NewTier != want.NewTier || r.Outcome != string(want.Outcome) {
+				t.Fatalf("result %+v; want new tier %s (rules say %s, %s)", r, c.newTier, want.NewTier, want.Outcome)
+			}
+			if c.outcome != "" && r.Outcome != string(c.outcome) {
+				t.Fatalf("outcome %s, want %s", r.Outcome, c.outcome)
+			}
+			if !h.env.Now().Equal(h.deadline()) {
+				t.Fatalf("decided at %v, want the deadline %v", h.env.Now(), h.deadline())
+			}
+		})
+	}
+}
+
+func TestQualifyingMidwayStopsRemindersAndSendsQualifiedOnce(t *testing.T) {
+	h := newHarness(t, loadExample(t, "vmware-2009"), "Enterprise", program.Facts{Certifications: vtsp(1)})
+	deadline := h.deadline()
+	// Between the 90-day and 30-day reminders the partner earns what it missed.
+	var first, again, second *updateResult
+	h.at(h.until(deadline.AddDate(0, 0, -60)), func() {
+		h.be.setFacts(enterpriseFacts)
+		first = h.update(MessageFacts, "lms-1", FactsChanged{ID: "lms-1", Change: &program.FactChange{Op: "cert-earned", Name: "VTSP"}})
+		// The same message again (a retried delivery) changes nothing.
+		again = h.update(MessageFacts, "lms-1-again", FactsChanged{ID: "lms-1", Change: &program.FactChange{Op: "cert-earned", Name: "VTSP"}})
+	})
+	h.at(h.until(deadline.AddDate(0, 0, -59)), func() {
+		second = h.update(MessageFacts, "lms-2", FactsChanged{ID: "lms-2"})
+	})
+	r := h.run()
+	if st := first.accepted(t, "facts update"); !st.MeetsExpected || st.Stage != StageQualified {
+		t.Fatalf("facts update answered %+v, want the new evaluation", st)
+	}
+	again.accepted(t, "duplicate facts update")
+	second.accepted(t, "second facts update")
+	want := []string{"announcement", "reminder/90 days/r0", "qualified", "outcome"}
+	if got := h.be.steps(); !slices.Equal(got, want) {
+		t.Fatalf("emails = %v, want %v", got, want)
+	}
+	q, _ := h.be.email("qualified")
+	if !q.At.Equal(deadline.AddDate(0, 0, -60)) || q.Data.NewTier != "Enterprise" {
+		t.Fatalf("qualified email at %v for %q", q.At, q.Data.NewTier)
+	}
+	if r.Outcome != "kept" || r.NewTier != "Enterprise" {
+		t.Fatalf("result %+v, want kept Enterprise", r)
+	}
+	// apply_at: deadline, so the only tier change is the outcome.
+	if len(h.be.changes) != 1 || h.be.changes[0].Step != "outcome" {
+		t.Fatalf("tier changes = %+v", h.be.changes)
+	}
+}
+
+func TestApplyAtQualificationGrantsTierAtOnce(t *testing.T) {
+	prog := loadExample(t, "vmware-2009")
+	prog.ApplyAt = program.ApplyAtQualification
+	h := newHarness(t, prog, "Professional", program.Facts{})
+	h.at(48*time.Hour, func() {
+		h.be.setFacts(program.Facts{Certifications: vtsp(1)})
+		h.update(MessageFacts, "u1", FactsChanged{ID: "u1"})
+	})
+	h.at(49*time.Hour, func() {
+		if st := h.query(); st.CurrentTier != "Professional" || st.Stage != StageQualified || !st.MeetsExpected {
+			t.Errorf("after qualifying: %+v", st)
+		}
+	})
+	h.run()
+	if len(h.be.changes) != 2 || h.be.changes[0].Step != "qualified" || h.be.changes[1].Step != "outcome" {
+		t.Fatalf("tier changes = %+v", h.be.changes)
+	}
+}
+
+func TestAlreadyQualifiedPartnerGetsNoReminders(t *testing.T) {
+	h := newHarness(t, loadExample(t, "vmware-2009"), "Enterprise", enterpriseFacts)
+	h.run()
+	want := []string{"announcement", "outcome"}
+	if got := h.be.steps(); !slices.Equal(got, want) {
+		t.Fatalf("emails = %v, want %v", got, want)
+	}
+	a, _ := h.be.email("announcement")
+	if len(a.Data.Missing) != 0 {
+		t.Fatalf("announcement lists missing items for a qualified partner: %v", a.Data.Missing)
+	}
+}
+
+func TestExtensionMovesDeadlineAndReminders(t *testing.T) {
+	h := newHarness(t, loadExample(t, "vmware-2009"), "Professional", program.Facts{})
+	deadline := h.deadline()
+	extendAt := deadline.AddDate(0, 0, -10) // after the 30-day reminder, before the 7-day one
+	var ext, dup *updateResult
+	h.at(h.until(extendAt), func() {
+		ext = h.update(MessageExtend, "ext-1", ExtendDeadline{ID: "ext-1", By: program.Duration{Days: 30}, Reason: "LMS outage", Actor: "ops"})
+		// A duplicate of the same operator action is not applied twice.
+		dup = h.update(MessageExtend, "ext-1-dup", ExtendDeadline{ID: "ext-1", By: program.Duration{Days: 30}, Reason: "LMS outage"})
+	})
+	r := h.run()
+	if st := ext.accepted(t, "extend"); !st.Deadline.Equal(deadline.AddDate(0, 0, 30)) {
+		t.Fatalf("extend answered deadline %v", st.Deadline)
+	}
+	if st := dup.accepted(t, "duplicate extend"); len(st.Extensions) != 1 {
+		t.Fatalf("duplicate extend applied: %+v", st.Extensions)
+	}
+	newDeadline := deadline.AddDate(0, 0, 30)
+	if !h.env.Now().Equal(newDeadline) {
+		t.Fatalf("decided at %v, want the extended deadline %v", h.env.Now(), newDeadline)
+	}
+	got := h.be.steps()
+	want := []string{"announcement", "reminder/90 days/r0", "reminder/30 days/r0", "extended/r1"}
+	// The new deadline's 30-day slot (20 days after the extension) is still
+	// ahead; slots already passed at the extension are not sent late.
+	for _, off := range h.prog.Reminders {
+		if !off.SubFrom(newDeadline).Before(extendAt) {
+			want = append(want, fmt.Sprintf("reminder/%s/r1", off))
+		}
+	}
+	want = append(want, "outcome")
+	if !slices.Equal(got, want) {
+		t.Fatalf("emails = %v, want %v", got, want)
+	}
+	notice, _ := h.be.email("extended/r1")
+	if !notice.Data.Deadline.Equal(newDeadline) || !notice.Data.PreviousDeadline.Equal(deadline) {
+		t.Fatalf("extended email deadlines %v (was %v)", notice.Data.Deadline, notice.Data.PreviousDeadline)
+	}
+	if r.Outcome != "demoted" {
+		t.Fatalf("result %+v", r)
+	}
+}
+
+func TestExemptAndWithdrawEndTheTransition(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		message string
+		arg     any
+		outcome string
+		toTier  string
+	}{
+		{"exempt", MessageExempt, Exempt{ID: "x", Reason: "strategic account", Actor: "ops"}, OutcomeExempted, "Enterprise"},
+		{"withdraw", MessageWithdraw, Withdraw{ID: "w", Reason: "left the channel", Actor: "ops"}, OutcomeWithdrawn, "Enterprise"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t, loadExample(t, "vmware-2009"), "Enterprise", program.Facts{})
+			var end, late *updateResult
+			h.at(24*time.Hour, func() {
+				end = h.update(c.message, "m1", c.arg)
+				// Once ended, nothing can change the transition.
+				late = h.update(MessageExtend, "m2", ExtendDeadline{By: program.Duration{Days: 1}})
+			})
+			r := h.run()
+			end.accepted(t, c.name)
+			if !late.done || late.err == nil {
+				t.Fatalf("extend after %s: handled %v error %v, want a rejection", c.name, late.done, late.err)
+			}
+			if r.Outcome != c.outcome || !h.env.Now().Equal(launch.Add(24*time.Hour)) {
+				t.Fatalf("result %+v at %v", r, h.env.Now())
+			}
+			if len(h.be.changes) != 1 || h.be.changes[0].Outcome != c.outcome || h.be.changes[0].ToTier != c.toTier || h.be.changes[0].Actor != "ops" {
+				t.Fatalf("tier changes = %+v", h.be.changes)
+			}
+			if got := h.be.steps(); !slices.Equal(got, []string{"announcement"}) {
+				t.Fatalf("emails = %v", got)
+			}
+		})
+	}
+}
+
+func TestInvalidMessagesAreRejectedWithAClearError(t *testing.T) {
+	h := newHarness(t, loadExample(t, "vmware-2009"), "Enterprise", program.Facts{})
+	type rejection struct {
+		name, want string
+		arg        any
+		got        *updateResult
+	}
+	var sent []*rejection
+	h.at(time.Hour, func() {
+		for _, c := range []*rejection{
+			{name: MessageExtend, want: "empty", arg: ExtendDeadline{}},
+			{name: MessageExtend, want: "negative", arg: ExtendDeadline{By: program.Duration{Days: -3}}},
+			{name: MessageFacts, want: "VCP", arg: FactsChanged{Change: &program.FactChange{Op: "cert-earned", Name: "VCP"}}},
+			{name: MessageExempt, want: "reason", arg: Exempt{}},
+			{name: MessageExempt, want: "not a tier", arg: Exempt{Reason: "x", Tier: "Diamond"}},
+			{name: MessageWithdraw, want: "reason", arg: Withdraw{}},
+		} {
+			c.got = h.update(c.name, fmt.Sprintf("bad-%d", len(sent)), c.arg)
+			sent = append(sent, c)
+		}
+		// Invalid Signals are dropped too (a batch operation cannot be rejected).
+		h.env.SignalWorkflow(MessageExtend, ExtendDeadline{By: program.Duration{Days: -1}})
+	})
+	h.run()
+	if len(sent) != 6 {
+		t.Fatalf("%d updates sent", len(sent))
+	}
+	for _, c := range sent {
+		if !c.got.done || c.got.err == nil || !strings.Contains(c.got.err.Error(), c.want) {
+			t.Errorf("%s %+v: error %v, want one mentioning %q", c.name, c.arg, c.got.err, c.want)
+		}
+	}
+	if !h.env.Now().Equal(h.deadline()) {
+		t.Fatalf("decided at %v; an invalid message moved the deadline from %v", h.env.Now(), h.deadline())
+	}
+}
+
+func TestFactsInTheLastSecondCount(t *testing.T) {
+	h := newHarness(t, loadExample(t, "vmware-2009"), "Enterprise", program.Facts{Certifications: vtsp(1)})
+	h.at(h.until(h.deadline())-time.Second, func() {
+		h.be.setFacts(enterpriseFacts)
+		h.env.SignalWorkflow(MessageFacts, FactsChanged{ID: "late"})
+	})
+	if r := h.run(); r.Outcome != "kept" {
+		t.Fatalf("result %+v, want kept: the facts a second before the deadline were ignored", r)
+	}
+}
+
+func TestOutOfOrderMessagesBeforeLaunch(t *testing.T) {
+	h := newHarness(t, loadExample(t, "vmware-2009"), "Professional", program.Facts{})
+	h.in.LaunchAt = launch.AddDate(0, 1, 0) // launched a month after the workflow starts
+	h.at(time.Hour, func() {
+		if st := h.query(); st.Stage != StageWaitingLaunch {
+			t.Errorf("stage before launch = %s", st.Stage)
+		}
+		h.update(MessageExtend, "e", ExtendDeadline{ID: "e", By: program.Duration{Months: 1}, Reason: "late start"})
+		h.be.setFacts(program.Facts{Certifications: vtsp(1)})
+		h.update(MessageFacts, "f", FactsChanged{ID: "f"})
+	})
+	r := h.run()
+	steps := h.be.steps()
+	if steps[0] != "announcement" || slices.Contains(steps, "extended/r1") || slices.Contains(steps, "qualified") {
+		t.Fatalf("emails = %v: pre-launch messages must fold into the announcement", steps)
+	}
+	a, _ := h.be.email("announcement")
+	if !a.At.Equal(h.in.LaunchAt) {
+		t.Fatalf("announcement at %v, want the launch date %v", a.At, h.in.LaunchAt)
+	}
+	if want := launch.AddDate(0, 1+6+1, 0); !h.env.Now().Equal(want) || r.Outcome != "kept" {
+		t.Fatalf("decided %s at %v, want kept at %v", r.Outcome, h.env.Now(), want)
+	}
+}
+
+func TestRejectedEmailIsRecordedAndTheTransitionCompletes(t *testing.T) {
+	h := newHarness(t, loadExample(t, "vmware-2009"), "Enterprise", enterpriseFacts)
+	h.be.reject["announcement"] = true
+	r := h.run()
+	if !r.EmailFailed || r.Outcome != "kept" {
+		t.Fatalf("result %+v", r)
+	}
+	if !slices.ContainsFunc(h.be.stages, func(u activities.StageUpdate) bool { return u.EmailFailed }) {
+		t.Fatal("no stage update recorded the failed email")
+	}
+}
+
+func TestStatusQueryShowsWhatIsMissingAndTheNextReminder(t *testing.T) {
+	h := newHarness(t, loadExample(t, "vmware-2009"), "Enterprise", program.Facts{Certifications: vtsp(1)})
+	deadline := h.deadline()
+	h.at(h.until(deadline.AddDate(0, 0, -45)), func() {
+		st := h.query()
+		if st.Stage != StageReminding || st.RemindersSent != 1 || st.MeetsExpected || !st.Deadline.Equal(deadline) {
+			t.Errorf("status = %+v", st)
+		}
+		if st.NextReminder == nil || !st.NextReminder.Equal(deadline.AddDate(0, 0, -30)) {
+			t.Errorf("next reminder = %v, want 30 days before %v", st.NextReminder, deadline)
+		}
+		if !slices.ContainsFunc(st.Missing, func(m program.Missing) bool { return m.Name == "VTSP" && m.Have == 1 && m.Need == 2 }) {
+			t.Errorf("missing = %+v, want VTSP 1/2", st.Missing)
+		}
+	})
+	h.run()
+}
+
+// TestContinueAsNewKeepsEverything forces continue-as-new after a few events
+// and chains the runs as the server would: the reminders already sent are
+// not sent again, and a message handled in an earlier run still counts.
+func TestContinueAsNewKeepsEverything(t *testing.T) {
+	prog := loadExample(t, "vmware-2009")
+	be := &backend{reject: map[string]bool{}, partner: activities.PartnerSnapshot{
+		PartnerID: "p-1", Name: "Acme", Email: "a@acme.example", Locale: "en", Tier: "Enterprise",
+		Facts: program.Facts{Certifications: vtsp(1)},
+	}}
+	in := TransitionInput{CampaignID: "c", PartnerID: "p-1", OldTier: "Enterprise", LaunchAt: launch, Program: *prog, MaxHistoryEvents: 20}
+	start := launch
+	deadline, _ := prog.Deadline("Enterprise", launch)
+	extended := false
+	var runs int
+	for runs = 1; runs < 50; runs++ {
+		env := newEnv()
+		env.SetStartTime(start)
+		be.env = env
+		env.RegisterWorkflowWithOptions(PartnerTransition, workflow.RegisterOptions{Name: WorkflowName})
+		env.RegisterActivity(be)
+		if !extended {
+			env.RegisterDelayedCallback(func() {
+				extended = true
+				env.SignalWorkflow(MessageExtend, ExtendDeadline{ID: "x", By: program.Duration{Days: 14}, Reason: "r"})
+			}, deadline.AddDate(0, 0, -20).Sub(start))
+		}
+		env.ExecuteWorkflow(WorkflowName, in)
+		err := env.GetWorkflowError()
+		var can *workflow.ContinueAsNewError
+		if !errors.As(err, &can) {
+			if err != nil {
+				t.Fatalf("run %d failed: %v", runs, err)
+			}
+			break
+		}
+		var next TransitionInput
+		if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
+			t.Fatal(err)
+		}
+		if next.State == nil {
+			t.Fatal("continue-as-new without state")
+		}
+		in, start = next, env.Now()
+	}
+	if runs < 3 {
+		t.Fatalf("only %d runs: the low history threshold did not force continue-as-new", runs)
+	}
+	want := []string{"announcement", "reminder/90 days/r0", "reminder/30 days/r0", "extended/r1"}
+	newDeadline := deadline.AddDate(0, 0, 14)
+	for _, off := range prog.Reminders {
+		if !off.SubFrom(newDeadline).Before(deadline.AddDate(0, 0, -20)) {
+			want = append(want, fmt.Sprintf("reminder/%s/r1", off))
+		}
+	}
+	want = append(want, "outcome")
+	if got := be.steps(); !slices.Equal(got, want) {
+		t.Fatalf("after %d runs emails = %v, want %v", runs, got, want)
+	}
+	if e, _ := be.email("outcome"); !e.At.Equal(newDeadline) {
+		t.Fatalf("outcome at %v, want the extended deadline %v", e.At, newDeadline)
+	}
+}
