@@ -17,4 +17,7 @@ type Row struct {
 	Country   string
 	Tier      string
 	Facts     program.Facts
+	// File is the name the reader was given, so later checks (CheckAgainst)
+	// can locate their errors.
+	File string
 }

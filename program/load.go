@@ -74,6 +74,8 @@ func resolve(n *yaml.Node) *yaml.Node {
 // fields is a YAML mapping checked against its allowed keys.
 type fields struct {
 	node *yaml.Node
+	// at is the key that introduced the mapping, where missing fields are reported.
+	at   *yaml.Node
 	path string
 	vals map[string]*yaml.Node
 	keys map[string]*yaml.Node
@@ -170,6 +172,21 @@ func (f *fields) line(key string) *yaml.Node {
 	return f.node
 }
 
+// child reads the mapping under key.
+func (l *loader) child(f *fields, key string, allowed ...string) *fields {
+	c := l.mapping(f.vals[key], join(f.path, key), allowed...)
+	c.at = f.keys[key]
+	return c
+}
+
+// where is the line to report a missing field of the mapping on.
+func (f *fields) where() *yaml.Node {
+	if f.at != nil {
+		return f.at
+	}
+	return f.node
+}
+
 func (f *fields) has(key string) bool { _, ok := f.vals[key]; return ok }
 
 // str reads a scalar string field. Missing required fields are reported on
@@ -181,7 +198,7 @@ func (l *loader) str(f *fields, key string, required bool) string {
 			if ok {
 				l.problem(f.line(key), join(f.path, key), "is required and must not be empty")
 			} else {
-				l.problem(f.node, join(f.path, key), "is required")
+				l.problem(f.where(), join(f.path, key), "is required")
 			}
 		}
 		return ""
@@ -302,7 +319,7 @@ func (l *loader) load(data []byte) *Program {
 
 	// program
 	if root.has("program") {
-		pf := l.mapping(root.vals["program"], "program", "id", "name", "vendor", "currency")
+		pf := l.child(root, "program", "id", "name", "vendor", "currency")
 		p.ID = l.str(pf, "id", true)
 		if p.ID != "" && !idPattern.MatchString(p.ID) {
 			l.problem(pf.line("id"), "program.id", "%q must be lowercase letters, digits, '.', '-' or '_' (it names workflows)", p.ID)
@@ -316,7 +333,7 @@ func (l *loader) load(data []byte) *Program {
 	}
 
 	// catalog
-	cf := l.mapping(root.vals["catalog"], "catalog", "certifications", "competencies", "modules")
+	cf := l.child(root, "catalog", "certifications", "competencies", "modules")
 	p.Certifications, _ = l.names(cf, "certifications", false, "certification")
 	p.Competencies, _ = l.names(cf, "competencies", false, "competency")
 	p.Modules, _ = l.names(cf, "modules", false, "module")
@@ -324,14 +341,14 @@ func (l *loader) load(data []byte) *Program {
 	// old program
 	var oldLines map[string]int
 	if root.has("old_program") {
-		of := l.mapping(root.vals["old_program"], "old_program", "tiers")
+		of := l.child(root, "old_program", "tiers")
 		p.OldTiers, oldLines = l.names(of, "tiers", true, "old tier")
 	}
 
 	// new program
 	tierNodes := map[string]*yaml.Node{}
 	if root.has("new_program") {
-		nf := l.mapping(root.vals["new_program"], "new_program", "fallback", "apply_at", "tiers")
+		nf := l.child(root, "new_program", "fallback", "apply_at", "tiers")
 		p.Fallback = l.str(nf, "fallback", true)
 		p.ApplyAt = ApplyAtDeadline
 		if a := l.str(nf, "apply_at", false); a != "" {
@@ -376,7 +393,7 @@ func (l *loader) load(data []byte) *Program {
 	fromLine := map[string]int{}
 	var transNode *yaml.Node
 	if root.has("transitions") {
-		transNode = root.vals["transitions"]
+		transNode = root.keys["transitions"]
 		known := func(name string) bool { return name == p.Fallback || l.tierLine[name] > 0 }
 		newTiers := func() string {
 			names := make([]string, 0, len(p.Tiers)+1)
@@ -472,7 +489,7 @@ func (l *loader) load(data []byte) *Program {
 
 	// emails
 	if root.has("emails") {
-		l.emails(root.vals["emails"], p)
+		l.emails(root, p)
 	}
 	return p
 }
@@ -700,17 +717,17 @@ func (l *loader) checkTierOrder(p *Program, nodes map[string]*yaml.Node) {
 	}
 }
 
-func (l *loader) emails(n *yaml.Node, p *Program) {
-	ef := l.mapping(n, "emails", "from", "reply_to", "locales", "default_locale", "links", "categories", "subjects", "bodies", "sendgrid_templates")
+func (l *loader) emails(root *fields, p *Program) {
+	ef := l.child(root, "emails", "from", "reply_to", "locales", "default_locale", "links", "categories", "subjects", "bodies", "sendgrid_templates")
 	e := &p.Emails
 	// from: either an address or {email, name}.
 	if fn, ok := ef.vals["from"]; !ok {
-		l.problem(ef.node, "emails.from", "is required: {email: partners@vendor.example, name: Vendor Partner Program}")
+		l.problem(ef.where(), "emails.from", "is required: {email: partners@vendor.example, name: Vendor Partner Program}")
 	} else if fn != nil && fn.Kind == yaml.ScalarNode {
 		e.FromEmail = l.str(ef, "from", true)
 		l.address(fn, "emails.from", e.FromEmail)
 	} else {
-		ff := l.mapping(fn, "emails.from", "email", "name")
+		ff := l.child(ef, "from", "email", "name")
 		e.FromEmail = l.str(ff, "email", true)
 		e.FromName = l.str(ff, "name", false)
 		l.address(ff.line("email"), "emails.from.email", e.FromEmail)
@@ -740,7 +757,7 @@ func (l *loader) emails(n *yaml.Node, p *Program) {
 	}
 
 	if ef.has("links") {
-		lf := l.mapping(ef.vals["links"], "emails.links", l.keysOf(ef.vals["links"])...)
+		lf := l.child(ef, "links", l.keysOf(ef.vals["links"])...)
 		for _, k := range sortedKeys(lf.vals) {
 			v := l.str(lf, k, true)
 			if v == "" {
@@ -760,9 +777,9 @@ func (l *loader) emails(n *yaml.Node, p *Program) {
 	e.Categories, _ = l.names(ef, "categories", false, "category")
 
 	if ef.has("subjects") {
-		sf := l.mapping(ef.vals["subjects"], "emails.subjects", e.Locales...)
+		sf := l.child(ef, "subjects", e.Locales...)
 		for _, loc := range sortedKeys(sf.vals) {
-			kf := l.mapping(sf.vals[loc], "emails.subjects."+loc, EmailKinds...)
+			kf := l.child(sf, loc, EmailKinds...)
 			for _, kind := range sortedKeys(kf.vals) {
 				s := l.str(kf, kind, true)
 				if s == "" {
@@ -779,12 +796,12 @@ func (l *loader) emails(n *yaml.Node, p *Program) {
 		}
 	}
 	if ef.has("bodies") {
-		bf := l.mapping(ef.vals["bodies"], "emails.bodies", e.Locales...)
+		bf := l.child(ef, "bodies", e.Locales...)
 		for _, loc := range sortedKeys(bf.vals) {
-			kf := l.mapping(bf.vals[loc], "emails.bodies."+loc, EmailKinds...)
+			kf := l.child(bf, loc, EmailKinds...)
 			for _, kind := range sortedKeys(kf.vals) {
 				path := "emails.bodies." + loc + "." + kind
-				tf := l.mapping(kf.vals[kind], path, "text", "html")
+				tf := l.child(kf, kind, "text", "html")
 				b := Body{Text: l.str(tf, "text", false), HTML: l.str(tf, "html", false)}
 				if b.Text == "" && b.HTML == "" {
 					l.problem(kf.line(kind), path, "needs text, html or both")
@@ -801,7 +818,7 @@ func (l *loader) emails(n *yaml.Node, p *Program) {
 		}
 	}
 	if ef.has("sendgrid_templates") {
-		gf := l.mapping(ef.vals["sendgrid_templates"], "emails.sendgrid_templates", EmailKinds...)
+		gf := l.child(ef, "sendgrid_templates", EmailKinds...)
 		for _, kind := range sortedKeys(gf.vals) {
 			id := l.str(gf, kind, true)
 			if id == "" {

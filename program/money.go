@@ -30,6 +30,9 @@ const maxMoneyDigits = 15
 //     be followed by one or two digits ("10000.5", "10 000,50").
 //   - Thousands groups must have exactly three digits after the first group.
 func ParseMoney(s string) (Money, error) {
+	if m, ok := plainMoney(s); ok {
+		return m, nil
+	}
 	in := strings.TrimSpace(s)
 	if in == "" {
 		return 0, fmt.Errorf("amount is empty")
@@ -102,6 +105,36 @@ func ParseMoney(s string) (Money, error) {
 		cents, _ = strconv.ParseInt(frac, 10, 64)
 	}
 	return Money(units*100 + cents), nil
+}
+
+// plainMoney is the fast path for the common "1234" and "1234.5[0]".
+func plainMoney(s string) (Money, bool) {
+	var units, cents int64
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		units = units*10 + int64(s[i]-'0')
+		i++
+	}
+	if i == 0 || i > maxMoneyDigits {
+		return 0, false
+	}
+	if i < len(s) {
+		frac := s[i:]
+		if frac[0] != '.' || len(frac) < 2 || len(frac) > 3 {
+			return 0, false
+		}
+		for j := 1; j < len(frac); j++ {
+			c := frac[j]
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			cents = cents*10 + int64(c-'0')
+		}
+		if len(frac) == 2 {
+			cents *= 10
+		}
+	}
+	return Money(units*100 + cents), true
 }
 
 // groupedDigits checks the thousands grouping of the whole part and returns

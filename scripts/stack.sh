@@ -51,7 +51,7 @@ stop_worker() {
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.5
   done
-  kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
+  if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid" 2>/dev/null || true; fi
   rm -f "$WORKER_PID"
   say "worker stopped (pid $pid)"
 }

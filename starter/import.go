@@ -1,5 +1,3 @@
-//go:build tiershift_import_pending
-
 package main
 
 import (

@@ -1,5 +1,3 @@
-//go:build tiershift_import_pending
-
 package main
 
 import (
@@ -62,14 +60,14 @@ const header = "partner_id,name,email,locale,tier,revenue,points,certifications,
 
 const goodFile = header +
 	"p1,Acme,ops@acme.example,en,Premier,1000.00,5,VCP:2|VSP:1,Cloud,Sales\n" +
-	"p2,Bolt,hi@bolt.example,de,Enterprise,0,0,,,\n" +
+	"p2,Bolt,hi@bolt.example,en,Enterprise,0,0,,,\n" +
 	"p3,Core,it@core.example,fr,Premier,250.50,12,VCP:1,,Sales|Tech\n"
 
 func TestImportWithErrorsImportsNothingAndListsEveryError(t *testing.T) {
 	db := starterDB(t)
 	file := writeFile(t, "bad.csv", header+
 		"p1,Acme,ops@acme.example,en,Premier,1000.00,5,,,\n"+
-		"p2,Bolt,not-an-email,de,Enterprise,0,0,,,\n"+
+		"p2,Bolt,not-an-email,en,Enterprise,0,0,,,\n"+
 		"p3,Core,it@core.example,fr,Premier,0,lots,,,\n"+
 		"p1,Acme again,ops@acme.example,en,Premier,0,0,,,\n"+
 		"p4,Dash,d@dash.example,en,Premier,0,0,,,\n")
@@ -137,7 +135,7 @@ func TestReimportChangesNothingAndUpdateRecordsChanges(t *testing.T) {
 	// p1 earns a certification, p3 loses its points; p2 only changes name.
 	updated := writeFile(t, "partners-2.csv", header+
 		"p1,Acme,ops@acme.example,en,Premier,1000.00,5,VCP:2|VSP:1|VTSP:1,Cloud,Sales\n"+
-		"p2,Bolt GmbH,hi@bolt.example,de,Enterprise,0,0,,,\n"+
+		"p2,Bolt GmbH,hi@bolt.example,en,Enterprise,0,0,,,\n"+
 		"p3,Core,it@core.example,fr,Premier,250.50,0,VCP:1,,Sales|Tech\n")
 	stdout, _, err = execStarter(t, "import", "--campaign", "c1", updated)
 	if err != nil {

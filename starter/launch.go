@@ -20,6 +20,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"golang.org/x/time/rate"
 
+	"github.com/tiershift/tiershift/email"
 	"github.com/tiershift/tiershift/logging"
 	"github.com/tiershift/tiershift/program"
 	"github.com/tiershift/tiershift/store"
@@ -115,6 +116,8 @@ func runLaunch(ctx context.Context, out, errOut io.Writer, o launchOptions) erro
 		problems = append(problems, fmt.Sprintf("program: %v", err))
 	} else if prog, err = program.Load(o.programFile, src); err != nil {
 		problems = append(problems, err.Error())
+	} else if err := email.ValidateOverrides(prog.Emails); err != nil {
+		problems = append(problems, fmt.Sprintf("%s: emails: %v", o.programFile, err))
 	}
 	if len(problems) > 0 {
 		return badInputf("%s", strings.Join(problems, "\n"))

@@ -6,6 +6,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -52,13 +53,21 @@ func main() {
 }
 
 func run(args []string) int {
+	return runWith(args, os.Stdout, os.Stderr)
+}
+
+// runWith runs the CLI with its output on the given writers (tests use it)
+// and returns the process exit code.
+func runWith(args []string, stdout, stderr io.Writer) int {
 	root := newRootCmd()
 	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
 	err := root.Execute()
 	if err == nil {
 		return 0
 	}
-	fmt.Fprintln(os.Stderr, "starter:", err)
+	fmt.Fprintln(stderr, "starter:", err)
 	var in inputError
 	if errors.As(err, &in) || isFlagError(err) {
 		return exitInput

@@ -1,5 +1,3 @@
-//go:build tiershift_preview_pending
-
 package main
 
 import (

@@ -26,8 +26,6 @@ func newProgress(total int64, now time.Time) *progress {
 	return &progress{total: total, start: now}
 }
 
-func (p *progress) done() int64 { return p.started.Load() + p.already.Load() + p.failed.Load() }
-
 // snapshot is one consistent-enough reading of the counters.
 type snapshot struct {
 	Total, Started, Already, Failed, Done int64

@@ -70,11 +70,16 @@ func runStatus(ctx context.Context, out, errOut io.Writer, o statusOptions) erro
 		return err
 	}
 	defer env.Close()
-	if _, err := env.loadCampaign(ctx, o.campaign); err != nil {
-		return err
-	}
 	if o.partner != "" {
+		if _, err := env.loadCampaign(ctx, o.campaign); err != nil {
+			return err
+		}
 		return partnerStatus(ctx, env, out, o)
+	}
+	if _, err := env.st.GetCampaign(ctx, o.campaign); isStoreNotFound(err) {
+		return badInputf("campaign %q does not exist", o.campaign)
+	} else if err != nil {
+		return err
 	}
 	if !o.watch {
 		v, err := campaignView(ctx, env.st, o.campaign, time.Now())

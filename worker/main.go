@@ -128,4 +128,3 @@ func openDatabase(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error)
 	}
 	return pool, nil
 }
-

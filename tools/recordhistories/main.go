@@ -24,6 +24,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/tiershift/tiershift/activities"
+	"github.com/tiershift/tiershift/config"
 	"github.com/tiershift/tiershift/program"
 	"github.com/tiershift/tiershift/workflows"
 )
@@ -106,6 +107,12 @@ func run(addr, out string) error {
 		return err
 	}
 	defer w.Stop()
+	mail := worker.New(c, config.EmailQueueFor(queue), worker.Options{})
+	mail.RegisterActivity(mem)
+	if err := mail.Start(); err != nil {
+		return err
+	}
+	defer mail.Stop()
 
 	update := func(name string, arg any) func(ctx context.Context, c client.Client, id string) error {
 		return func(ctx context.Context, c client.Client, id string) error {

@@ -1,0 +1,498 @@
+package partnerfile
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"net/mail"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/tiershift/tiershift/program"
+)
+
+// Column names, as they appear (case-insensitively) in the header.
+const (
+	ColPartnerID      = "partner_id"
+	ColName           = "name"
+	ColEmail          = "email"
+	ColLocale         = "locale"
+	ColCountry        = "country"
+	ColTier           = "tier"
+	ColRevenue        = "revenue"
+	ColPoints         = "points"
+	ColCertifications = "certifications"
+	ColCompetencies   = "competencies"
+	ColModules        = "modules"
+)
+
+// Columns lists every column a partner file may have, in canonical order.
+var Columns = []string{ColPartnerID, ColName, ColEmail, ColLocale, ColCountry, ColTier, ColRevenue, ColPoints, ColCertifications, ColCompetencies, ColModules}
+
+// RequiredColumns must be present in every partner file.
+var RequiredColumns = []string{ColPartnerID, ColName, ColEmail, ColTier}
+
+// Locales are the partner languages tiershift can write to.
+var Locales = []string{"en", "fr"}
+
+// RowError is one problem in the partner file, located by physical line and
+// column so that it can be fixed in a spreadsheet.
+type RowError struct {
+	File    string
+	Line    int
+	Column  string
+	Message string
+}
+
+// Error formats the problem as "file:line: column: message".
+func (e *RowError) Error() string {
+	var b strings.Builder
+	if e.File != "" {
+		b.WriteString(e.File)
+		b.WriteByte(':')
+	}
+	b.WriteString(strconv.Itoa(e.Line))
+	b.WriteString(": ")
+	if e.Column != "" {
+		b.WriteString(e.Column)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Message)
+	return b.String()
+}
+
+// RowErrors is several problems found at once: in the header, or in one row.
+// errors.As(err, &rowErr) finds the first; Errors lists them all.
+type RowErrors []*RowError
+
+// Error prints one problem per line.
+func (es RowErrors) Error() string {
+	lines := make([]string, len(es))
+	for i, e := range es {
+		lines[i] = e.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Unwrap exposes each problem to errors.Is and errors.As.
+func (es RowErrors) Unwrap() []error {
+	out := make([]error, len(es))
+	for i, e := range es {
+		out[i] = e
+	}
+	return out
+}
+
+// Errors returns the row errors in err (a *RowError or RowErrors), or nil if
+// err is not about rows: such an error (I/O) means reading must stop.
+func Errors(err error) []*RowError {
+	var many RowErrors
+	if errors.As(err, &many) {
+		return many
+	}
+	var one *RowError
+	if errors.As(err, &one) {
+		return []*RowError{one}
+	}
+	return nil
+}
+
+// Reader streams partners from a CSV partner file.
+type Reader struct {
+	file   string
+	csv    *csv.Reader
+	col    [kModules + 1]int // index of each column in a record, or -1
+	ncol   int
+	seen   map[string]int32 // partner_id -> first line, for duplicates
+	errs   RowErrors
+	header []string
+}
+
+// NewReader reads the header of a partner file and returns a reader for its
+// rows. The delimiter (',', ';' or tab) is detected from the header line and
+// a UTF-8 byte-order mark is skipped. A bad header is reported as RowErrors
+// naming every bad column.
+func NewReader(r io.Reader, filename string) (*Reader, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	if bom, err := br.Peek(3); err == nil && bytes.Equal(bom, []byte("\xef\xbb\xbf")) {
+		_, _ = br.Discard(3)
+	}
+	head, _ := br.Peek(br.Size())
+	if i := bytes.IndexByte(head, '\n'); i >= 0 {
+		head = head[:i]
+	}
+	cr := csv.NewReader(br)
+	cr.Comma = detectDelimiter(head)
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
+	rd := &Reader{file: filename, csv: cr, seen: map[string]int32{}}
+	rec, err := cr.Read()
+	if err == io.EOF {
+		return nil, RowErrors{{File: filename, Line: 1, Message: "file is empty; the first line must be a header such as " + strings.Join(RequiredColumns, ",")}}
+	}
+	if err != nil {
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			return nil, RowErrors{{File: filename, Line: pe.Line, Message: "header: " + pe.Err.Error()}}
+		}
+		return nil, fmt.Errorf("read %s: %w", filename, err)
+	}
+	if err := rd.readHeader(rec); err != nil {
+		return nil, err
+	}
+	return rd, nil
+}
+
+// detectDelimiter picks whichever of ',', ';' and tab appears most often
+// outside quotes in the header line; French Excel writes ';'.
+func detectDelimiter(line []byte) rune {
+	counts := map[byte]int{}
+	inQuote := false
+	for _, c := range line {
+		switch {
+		case c == '"':
+			inQuote = !inQuote
+		case !inQuote && (c == ',' || c == ';' || c == '\t'):
+			counts[c]++
+		}
+	}
+	best := byte(',')
+	for _, c := range []byte{';', '\t'} {
+		if counts[c] > counts[best] {
+			best = c
+		}
+	}
+	return rune(best)
+}
+
+func (rd *Reader) readHeader(rec []string) error {
+	for i := range rd.col {
+		rd.col[i] = -1
+	}
+	var errs RowErrors
+	rd.header = make([]string, len(rec))
+	for i, h := range rec {
+		name := strings.ToLower(strings.TrimSpace(h))
+		rd.header[i] = name
+		k := slices.Index(Columns, name)
+		switch {
+		case name == "":
+			errs = append(errs, &RowError{File: rd.file, Line: 1, Column: fmt.Sprintf("column %d", i+1), Message: "header has an empty column name"})
+		case k < 0:
+			errs = append(errs, &RowError{File: rd.file, Line: 1, Column: name, Message: fmt.Sprintf("unknown column %q (columns: %s)", h, strings.Join(Columns, ", "))})
+		case rd.col[k] >= 0:
+			errs = append(errs, &RowError{File: rd.file, Line: 1, Column: name, Message: fmt.Sprintf("column %q appears twice (columns %d and %d)", name, rd.col[k]+1, i+1)})
+		default:
+			rd.col[k] = i
+		}
+	}
+	for _, req := range RequiredColumns {
+		if rd.col[slices.Index(Columns, req)] < 0 {
+			errs = append(errs, &RowError{File: rd.file, Line: 1, Column: req, Message: fmt.Sprintf("required column %q is missing (required: %s)", req, strings.Join(RequiredColumns, ", "))})
+		}
+	}
+	rd.ncol = len(rec)
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
+// Next returns the next partner. At the end of the file it returns io.EOF.
+// A problem with the row is returned as a *RowError (or RowErrors when the
+// row has several) together with what could be read of the row; reading may
+// go on, so that all problems of a file are reported at once. Any other
+// error is fatal.
+func (rd *Reader) Next() (Row, error) {
+	for {
+		rec, err := rd.csv.Read()
+		if err == io.EOF {
+			return Row{}, io.EOF
+		}
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				return Row{Line: pe.StartLine, File: rd.file}, &RowError{File: rd.file, Line: pe.StartLine, Message: "cannot read the line: " + pe.Err.Error() + " (check the quotes)"}
+			}
+			return Row{}, fmt.Errorf("read %s: %w", rd.file, err)
+		}
+		if blank(rec) {
+			continue
+		}
+		return rd.row(rec)
+	}
+}
+
+func blank(rec []string) bool {
+	for _, f := range rec {
+		if strings.TrimSpace(f) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+func (rd *Reader) field(rec []string, k int) string {
+	i := rd.col[k]
+	if i < 0 || i >= len(rec) {
+		return ""
+	}
+	return strings.TrimSpace(rec[i])
+}
+
+func (rd *Reader) fail(line int, col, format string, args ...any) {
+	rd.errs = append(rd.errs, &RowError{File: rd.file, Line: line, Column: col, Message: fmt.Sprintf(format, args...)})
+}
+
+// Column indexes into Columns, kept in step with it.
+const (
+	kPartnerID = iota
+	kName
+	kEmail
+	kLocale
+	kCountry
+	kTier
+	kRevenue
+	kPoints
+	kCertifications
+	kCompetencies
+	kModules
+)
+
+func (rd *Reader) row(rec []string) (Row, error) {
+	line, _ := rd.csv.FieldPos(0)
+	rd.errs = rd.errs[:0]
+	if len(rec) != rd.ncol {
+		// The fields are misaligned: checking them one by one would only
+		// add confusing errors.
+		return Row{Line: line, File: rd.file, PartnerID: rd.field(rec, kPartnerID)},
+			&RowError{File: rd.file, Line: line, Message: fmt.Sprintf("has %d fields but the header has %d (check the delimiter %q and quotes)", len(rec), rd.ncol, rd.csv.Comma)}
+	}
+	// Strings from the record are owned by us: encoding/csv allocates them
+	// afresh for each record even with ReuseRecord.
+	r := Row{
+		Line:      line,
+		File:      rd.file,
+		PartnerID: rd.field(rec, kPartnerID),
+		Name:      rd.field(rec, kName),
+		Email:     rd.field(rec, kEmail),
+		Locale:    rd.field(rec, kLocale),
+		Country:   rd.field(rec, kCountry),
+		Tier:      rd.field(rec, kTier),
+	}
+	if r.PartnerID == "" {
+		rd.fail(line, ColPartnerID, "is empty")
+	} else if first, dup := rd.seen[r.PartnerID]; dup {
+		rd.fail(line, ColPartnerID, "%q is already used on line %d", r.PartnerID, first)
+	} else {
+		// Clone: the record's strings share one allocation per line, which
+		// must not be kept alive for the whole file.
+		rd.seen[strings.Clone(r.PartnerID)] = int32(line)
+	}
+	if r.Name == "" {
+		rd.fail(line, ColName, "is empty")
+	}
+	if r.Email == "" {
+		rd.fail(line, ColEmail, "is empty")
+	} else if !validEmail(r.Email) {
+		rd.fail(line, ColEmail, "%q is not an email address", r.Email)
+	}
+	loc, ok := normalizeLocale(r.Locale)
+	if !ok {
+		rd.fail(line, ColLocale, "%q is not supported (use en or fr, e.g. fr-FR)", r.Locale)
+	}
+	r.Locale = loc
+	if r.Tier == "" {
+		rd.fail(line, ColTier, "is empty")
+	}
+	if s := rd.field(rec, kRevenue); s != "" {
+		m, err := program.ParseMoney(s)
+		if err != nil {
+			rd.fail(line, ColRevenue, "%v", err)
+		}
+		r.Facts.Revenue = m
+	}
+	if s := rd.field(rec, kPoints); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			rd.fail(line, ColPoints, "%q must be a whole number, 0 or more", s)
+		}
+		r.Facts.Points = n
+	}
+	if s := rd.field(rec, kCertifications); s != "" {
+		r.Facts.Certifications = rd.certifications(line, s)
+	}
+	if s := rd.field(rec, kCompetencies); s != "" {
+		r.Facts.Competencies = rd.list(line, ColCompetencies, s)
+	}
+	if s := rd.field(rec, kModules); s != "" {
+		r.Facts.Modules = rd.list(line, ColModules, s)
+	}
+	switch len(rd.errs) {
+	case 0:
+		return r, nil
+	case 1:
+		return r, rd.errs[0]
+	default:
+		return r, slices.Clone(rd.errs)
+	}
+}
+
+// certifications reads "VTSP:2|VSP" (a bare name counts once).
+func (rd *Reader) certifications(line int, s string) map[string]int {
+	out := map[string]int{}
+	for part := range strings.SplitSeq(s, "|") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		name, count := part, 1
+		if i := strings.LastIndexByte(part, ':'); i >= 0 {
+			name = strings.TrimSpace(part[:i])
+			n, err := strconv.Atoi(strings.TrimSpace(part[i+1:]))
+			if err != nil || n < 1 {
+				rd.fail(line, ColCertifications, "count %q of %q must be a whole number, 1 or more", part[i+1:], name)
+				continue
+			}
+			count = n
+		}
+		if name == "" {
+			rd.fail(line, ColCertifications, "%q has no certification name", part)
+			continue
+		}
+		if _, dup := out[name]; dup {
+			rd.fail(line, ColCertifications, "%q is listed twice", name)
+			continue
+		}
+		out[name] = count
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// list reads "a|b", sorted and deduplicated like program.Facts.Normalize.
+func (rd *Reader) list(line int, col, s string) []string {
+	var out []string
+	for part := range strings.SplitSeq(s, "|") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	slices.Sort(out)
+	n := len(out)
+	out = slices.Compact(out)
+	if len(out) != n {
+		rd.fail(line, col, "lists the same name twice")
+	}
+	return out
+}
+
+// validEmail accepts a bare address. Common addresses (dot-atom local part
+// and domain, ASCII) are recognised without net/mail, which is slow enough
+// to matter for a million rows; anything else gets net/mail's verdict.
+func validEmail(s string) bool {
+	if simpleEmail(s) {
+		return true
+	}
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Address == s
+}
+
+// normalizeLocale turns "", "en", "fr-FR", "fr_CA", "EN-us" into a
+// supported base language; "" means en.
+func normalizeLocale(s string) (string, bool) {
+	if s == "" {
+		return "en", true
+	}
+	base := s
+	if i := strings.IndexAny(s, "-_"); i >= 0 {
+		base = s[:i]
+	}
+	base = strings.ToLower(base)
+	switch base {
+	case "en", "fr":
+		return base, true
+	}
+	return s, false
+}
+
+// CheckAgainst checks a row against the program it will be imported into:
+// its tier must be an old tier and every certification, competency and
+// module must be declared. The reader cannot know the program, so this is a
+// separate step; errors name what the program accepts.
+func CheckAgainst(p *program.Program, row Row) []*RowError {
+	var errs []*RowError
+	fail := func(col, format string, args ...any) {
+		errs = append(errs, &RowError{File: row.File, Line: row.Line, Column: col, Message: fmt.Sprintf(format, args...)})
+	}
+	if row.Tier != "" && !p.IsOldTier(row.Tier) {
+		fail(ColTier, "%q is not a tier of the old program (old tiers: %s)", row.Tier, strings.Join(p.OldTiers, ", "))
+	}
+	if len(row.Facts.Certifications) > 0 {
+		var bad []string
+		for name := range row.Facts.Certifications {
+			if !p.HasCertification(name) {
+				bad = append(bad, name)
+			}
+		}
+		slices.Sort(bad)
+		for _, name := range bad {
+			fail(ColCertifications, "%q is not declared by program %s (declared: %s)", name, p.ID, declared(p.Certifications))
+		}
+	}
+	for _, name := range row.Facts.Competencies {
+		if !p.HasCompetency(name) {
+			fail(ColCompetencies, "%q is not declared by program %s (declared: %s)", name, p.ID, declared(p.Competencies))
+		}
+	}
+	for _, name := range row.Facts.Modules {
+		if !p.HasModule(name) {
+			fail(ColModules, "%q is not declared by program %s (declared: %s)", name, p.ID, declared(p.Modules))
+		}
+	}
+	return errs
+}
+
+func declared(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
+}
+
+// simpleEmail reports whether s is local@domain where both are dot-atoms of
+// plain ASCII characters: a subset of what net/mail accepts.
+func simpleEmail(s string) bool {
+	at := strings.IndexByte(s, '@')
+	if at <= 0 || at == len(s)-1 {
+		return false
+	}
+	return dotAtom(s[:at], true) && dotAtom(s[at+1:], false) && strings.IndexByte(s[at+1:], '.') > 0
+}
+
+func dotAtom(s string, local bool) bool {
+	prevDot := true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '.':
+			if prevDot {
+				return false
+			}
+			prevDot = true
+			continue
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-':
+		case local && strings.IndexByte("!#$%&'*+/=?^_`{|}~", c) >= 0:
+		default:
+			return false
+		}
+		prevDot = false
+	}
+	return !prevDot
+}

@@ -1,0 +1,275 @@
+package partnerfile
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/mail"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/tiershift/tiershift/program"
+)
+
+// readAll reads every row, collecting row errors like a caller would.
+func readAll(t *testing.T, src, name string) ([]Row, []*RowError) {
+	t.Helper()
+	rd, err := NewReader(strings.NewReader(src), name)
+	if err != nil {
+		errs := Errors(err)
+		if errs == nil {
+			t.Fatalf("NewReader: %v", err)
+		}
+		return nil, errs
+	}
+	var rows []Row
+	var errs []*RowError
+	for {
+		row, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			re := Errors(err)
+			if re == nil {
+				t.Fatalf("fatal error: %v", err)
+			}
+			errs = append(errs, re...)
+			continue
+		}
+		rows = append(rows, row)
+	}
+	return rows, errs
+}
+
+func TestFrenchExcelFile(t *testing.T) {
+	src := "\xef\xbb\xbfPartner_ID ; Nom_inutile_absent;Email;LOCALE;tier;revenue;certifications;competencies\r\n"
+	// header has an unknown column: fix it and use a proper one.
+	src = "\xef\xbb\xbfPartner_ID ;Name;Email;LOCALE;tier;revenue;certifications;competencies\r\n" +
+		"SGI-1;\"Société Générale d'Intégration\";contact@sgi.example;fr-FR;Enterprise;\"10 000,50\";VTSP:2|VSP;Infrastructure Virtualization\r\n" +
+		"\r\n" +
+		"ACME;\"Acme; Ltd\r\nsecond line\";a@acme.example;;Professional;1.000.000,00;;\r\n" +
+		"QC-3;Québec Numérique;q@qn.example;fr_CA;Professional;\u00a0;;\r\n"
+	rows, errs := readAll(t, src, "fr.csv")
+	if len(errs) != 0 {
+		t.Fatalf("errors: %v", RowErrors(errs))
+	}
+	want := []Row{
+		{Line: 2, File: "fr.csv", PartnerID: "SGI-1", Name: "Société Générale d'Intégration", Email: "contact@sgi.example", Locale: "fr", Tier: "Enterprise",
+			Facts: program.Facts{Certifications: map[string]int{"VTSP": 2, "VSP": 1}, Competencies: []string{"Infrastructure Virtualization"}, Revenue: 1000050}},
+		{Line: 4, File: "fr.csv", PartnerID: "ACME", Name: "Acme; Ltd\r\nsecond line", Email: "a@acme.example", Locale: "en", Tier: "Professional",
+			Facts: program.Facts{Revenue: 100000000}},
+		{Line: 6, File: "fr.csv", PartnerID: "QC-3", Name: "Québec Numérique", Email: "q@qn.example", Locale: "fr", Tier: "Professional"},
+	}
+	// encoding/csv turns \r\n inside quotes into \n.
+	want[1].Name = "Acme; Ltd\nsecond line"
+	if !reflect.DeepEqual(rows, want) {
+		t.Errorf("rows:\n got %+v\nwant %+v", rows, want)
+	}
+}
+
+func TestDelimiters(t *testing.T) {
+	for _, d := range []string{",", ";", "\t"} {
+		src := strings.Join([]string{"partner_id", "name", "email", "tier"}, d) + "\n" + strings.Join([]string{"p1", `"A, B; C"`, "a@b.example", "Gold"}, d) + "\n"
+		rows, errs := readAll(t, src, "x.csv")
+		if len(errs) > 0 || len(rows) != 1 || rows[0].Name != "A, B; C" || rows[0].Tier != "Gold" {
+			t.Errorf("delimiter %q: rows %+v errs %v", d, rows, errs)
+		}
+	}
+}
+
+func TestHeaderErrors(t *testing.T) {
+	_, errs := readAll(t, "partner_id,Name,e-mail,tier,NAME,revenu\n", "h.csv")
+	got := RowErrors(errs).Error()
+	for _, w := range []string{
+		`h.csv:1: e-mail: unknown column "e-mail"`,
+		`h.csv:1: name: column "name" appears twice (columns 2 and 5)`,
+		`h.csv:1: revenu: unknown column "revenu"`,
+		`h.csv:1: email: required column "email" is missing`,
+	} {
+		if !strings.Contains(got, w) {
+			t.Errorf("missing %q in:\n%s", w, got)
+		}
+	}
+	if _, errs := readAll(t, "", "e.csv"); len(errs) != 1 || !strings.Contains(errs[0].Message, "empty") {
+		t.Errorf("empty file: %v", errs)
+	}
+}
+
+func TestRowErrorsAllCollected(t *testing.T) {
+	src := `partner_id,name,email,locale,tier,revenue,points,certifications,competencies
+p1,Good One,good@x.example,en,Gold,100,5,A:2|B,C
+,No Id,noid@x.example,en,Gold,,,,
+p1,Dup,dup@x.example,en,Gold,,,,
+p3,Bad Email,not-an-email,en,Gold,,,,
+p4,Bad Locale,l@x.example,de-DE,Gold,,,,
+p5,Bad Revenue,r@x.example,en,Gold,-5,,,
+p6,Bad Points,pt@x.example,en,Gold,,-1,,
+p7,Bad Cert,c@x.example,en,Gold,,,A:0|:3,
+p8,,n@x.example,en,,,,,
+p9,Many,"Name <m@x.example>",xx,Gold,abc,1.5,A:x,
+p10,Too few fields,f@x.example
+p11,"Bad "quote",q@x.example,en,Gold,,,,
+p12,Last Good,last@x.example,fr,Gold,,,,C|C
+`
+	rows, errs := readAll(t, src, "p.csv")
+	want := []string{
+		"p.csv:3: partner_id: is empty",
+		`p.csv:4: partner_id: "p1" is already used on line 2`,
+		`p.csv:5: email: "not-an-email" is not an email address`,
+		`p.csv:6: locale: "de-DE" is not supported`,
+		`p.csv:7: revenue: amount "-5" must not be negative`,
+		`p.csv:8: points: "-1" must be a whole number, 0 or more`,
+		`p.csv:9: certifications: count "0" of "A" must be a whole number, 1 or more`,
+		`p.csv:9: certifications: ":3" has no certification name`,
+		"p.csv:10: name: is empty",
+		"p.csv:10: tier: is empty",
+		`p.csv:11: email: "Name <m@x.example>" is not an email address`,
+		`p.csv:11: locale: "xx" is not supported`,
+		`p.csv:11: revenue: amount "abc"`,
+		`p.csv:11: points: "1.5" must be a whole number`,
+		`p.csv:11: certifications: count "x" of "A"`,
+		"p.csv:12: has 3 fields but the header has 9",
+		"p.csv:13: cannot read the line",
+		"p.csv:14: competencies: lists the same name twice",
+	}
+	got := RowErrors(errs).Error()
+	for _, w := range want {
+		if !strings.Contains(got, w) {
+			t.Errorf("missing %q in:\n%s", w, got)
+		}
+	}
+	if len(errs) != len(want) {
+		t.Errorf("got %d errors, want %d:\n%s", len(errs), len(want), got)
+	}
+	if len(rows) != 1 || rows[0].PartnerID != "p1" || !reflect.DeepEqual(rows[0].Facts, program.Facts{Certifications: map[string]int{"A": 2, "B": 1}, Competencies: []string{"C"}, Revenue: 10000, Points: 5}) {
+		t.Errorf("rows = %+v", rows)
+	}
+	var one *RowError
+	if err := (RowErrors{{Line: 1, Message: "x"}, {Line: 2, Message: "y"}}); !errors.As(err, &one) || one.Message != "x" {
+		t.Error("errors.As on RowErrors")
+	}
+}
+
+func TestCheckAgainst(t *testing.T) {
+	data, err := os.ReadFile("../examples/vmware-2009/program.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := program.Load("vmware.yaml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := Row{File: "p.csv", Line: 7, Tier: "Gold", Facts: program.Facts{
+		Certifications: map[string]int{"VTSP": 1, "VCP": 1, "ABC": 2},
+		Competencies:   []string{"Infrastructure Virtualization", "Cooking"},
+		Modules:        []string{"Resell"},
+	}}
+	got := RowErrors(CheckAgainst(p, row)).Error()
+	want := strings.Join([]string{
+		`p.csv:7: tier: "Gold" is not a tier of the old program (old tiers: Professional, Enterprise, Premier)`,
+		`p.csv:7: certifications: "ABC" is not declared by program vmware-2009 (declared: VSP, VTSP)`,
+		`p.csv:7: certifications: "VCP" is not declared by program vmware-2009 (declared: VSP, VTSP)`,
+		`p.csv:7: competencies: "Cooking" is not declared by program vmware-2009 (declared: Infrastructure Virtualization, Business Continuity, Desktop Virtualization, Virtualization Management)`,
+		`p.csv:7: modules: "Resell" is not declared by program vmware-2009 (declared: none)`,
+	}, "\n")
+	if got != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+	ok := Row{Tier: "Premier", Facts: program.Facts{Certifications: map[string]int{"VTSP": 4}}}
+	if errs := CheckAgainst(p, ok); len(errs) != 0 {
+		t.Errorf("valid row: %v", errs)
+	}
+}
+
+func TestExamplesAreValid(t *testing.T) {
+	dirs, _ := filepath.Glob("../examples/*/partners.csv")
+	if len(dirs) < 5 {
+		t.Fatalf("found %d example partner files", len(dirs))
+	}
+	for _, file := range dirs {
+		pdata, err := os.ReadFile(filepath.Join(filepath.Dir(file), "program.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := program.Load(file, pdata)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, errs := readAll(t, string(data), file)
+		for _, r := range rows {
+			errs = append(errs, CheckAgainst(p, r)...)
+			if _, err := p.Evaluate(r.Tier, r.Facts); err != nil {
+				t.Error(err)
+			}
+		}
+		if len(errs) > 0 {
+			t.Errorf("%s:\n%v", file, RowErrors(errs))
+		}
+		if len(rows) < 10 || len(rows) > 30 {
+			t.Errorf("%s has %d partners, want 10-30", file, len(rows))
+		}
+	}
+}
+
+// TestStreaming reads a large generated file and checks that memory does
+// not grow with the number of rows beyond the duplicate-id index.
+func TestStreaming(t *testing.T) {
+	if testing.Short() {
+		t.Skip("large file")
+	}
+	const n = 100000
+	pr, pw := io.Pipe()
+	go func() {
+		fmt.Fprintln(pw, "partner_id;name;email;tier;certifications")
+		for i := range n {
+			fmt.Fprintf(pw, "P%07d;Société n°%d;p%d@x.example;Gold;VTSP:%d\n", i, i, i, i%5+1)
+		}
+		pw.Close()
+	}()
+	rd, err := NewReader(pr, "big.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := 0
+	for {
+		row, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		count++
+		if row.Line != count+1 {
+			t.Fatalf("row %d on line %d", count, row.Line)
+		}
+	}
+	if count != n {
+		t.Errorf("read %d rows, want %d", count, n)
+	}
+}
+
+func TestSimpleEmailIsSubsetOfNetMail(t *testing.T) {
+	for _, s := range []string{"a@b.example", "first.last+tag@sub.domain.example", "x@y", ".a@b.example", "a.@b.example", "a..b@c.example",
+		"a@b..example", "a@-b.example", "é@b.example", "a b@c.example", "a@b.example.", "o'neil@x.example", "@x.example", "a@"} {
+		if simpleEmail(s) && !validEmailNetMail(s) {
+			t.Errorf("fast path accepts %q but net/mail does not", s)
+		}
+		if validEmail(s) != validEmailNetMail(s) {
+			t.Errorf("validEmail(%q) = %v differs from net/mail", s, validEmail(s))
+		}
+	}
+}
+
+func validEmailNetMail(s string) bool {
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Address == s
+}
