@@ -34,7 +34,7 @@ func Dial(ctx context.Context, cfg config.Config, log zerolog.Logger) (client.Cl
 	defer cancel()
 	if _, err := c.CheckHealth(hctx, &client.CheckHealthRequest{}); err != nil {
 		c.Close()
-		return nil, fmt.Errorf("Temporal at %s is not healthy: %w", cfg.TemporalAddress, err)
+		return nil, fmt.Errorf("health check of Temporal at %s: %w", cfg.TemporalAddress, err)
 	}
 	return c, nil
 }
