@@ -1,7 +1,256 @@
 #!/usr/bin/env bash
-# Throughput benchmark against the local stack (`make bench` runs `make build up`
-# first). Placeholder: the lead fills it in.
+# Throughput benchmarks, end to end, appended as a dated section to
+# BENCHMARKS.md (`make bench` runs `make build up` first).
+#
+# Everything runs against a separate database (tiershift_bench, recreated)
+# and a separate Temporal dev server on port 7300 (never the one on 7233 that
+# the tests use); what this script starts it stops.
+#
+#   BENCH_IMPORT_SIZES="100000 1000000"  partners per import run
+#   BENCH_LAUNCH_N=20000                 workflows started per launch run
+#   BENCH_LAUNCH_CONCURRENCY="32 64"     benchstart baseline concurrencies (best is kept)
+#   BENCH_LAUNCH_MODES="memory file"     dev server in memory and/or file-backed (SQLite)
+#   BENCH_WAVE_N=2000                    partners falling due at the same minute
+#   BENCH_WAVE_RATES="0 100"             TIERSHIFT_EMAIL_RATE per wave run
+#   BENCH_STEADY_SECONDS=60              worker sampling while the wave sleeps
+#   BENCH_PLAN_N=1000000                 partners for `starter plan`
+#   BENCH_SKIP="launch wave"             sections to skip (import launch wave plan)
+#   BENCH_OUT=BENCHMARKS.md
 set -euo pipefail
 cd "$(dirname "$0")/.."
-echo "bench: not written yet (scripts/bench.sh is a placeholder)" >&2
-exit 1
+ROOT=$PWD
+
+IMPORT_SIZES=${BENCH_IMPORT_SIZES:-100000 1000000}
+LAUNCH_N=${BENCH_LAUNCH_N:-20000}
+LAUNCH_CONC=${BENCH_LAUNCH_CONCURRENCY:-32 64}
+LAUNCH_MODES=${BENCH_LAUNCH_MODES:-memory file}
+WAVE_N=${BENCH_WAVE_N:-2000}
+WAVE_RATES=${BENCH_WAVE_RATES:-0 100}
+STEADY_SECONDS=${BENCH_STEADY_SECONDS:-60}
+PLAN_N=${BENCH_PLAN_N:-1000000}
+SKIP=" ${BENCH_SKIP:-} "
+OUT=${BENCH_OUT:-BENCHMARKS.md}
+PROGRAM=examples/vmware-2009/program.yaml
+TPORT=7300
+TADDR=localhost:$TPORT
+STUB_ADDR=127.0.0.1:8025
+
+W=$(mktemp -d /tmp/tiershift-bench.XXXXXX)
+BENCH_DB=tiershift_bench
+BENCH_URL="postgres://tiershift:tiershift@localhost:5432/$BENCH_DB?sslmode=disable"
+PIDS=()
+
+log() { echo "bench: $*" >&2; }
+skipped() { [[ "$SKIP" == *" $1 "* ]]; }
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+	rm -rf "$W"
+}
+trap cleanup EXIT
+
+psql_root() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- psql -X -q "$@"; else sudo -u postgres psql -X -q "$@"; fi; }
+bpsql() { psql -X -q -At "$BENCH_URL" "$@"; }
+secs() { date +%s.%N; }
+dt() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", b-a}'; }
+div() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b+0 == 0) print "n/a"; else printf "%.0f", a/b}'; }
+pct() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b+0 == 0) print "n/a"; else printf "%.0f%%", 100*a/b}'; }
+
+ROWS=()
+row() { ROWS+=("| $1 | $2 | $3 |"); log "$1: $2"; }
+
+# ---- build and database -------------------------------------------------
+go build -o "$W/starter" ./starter
+go build -o "$W/worker" ./worker
+go build -o "$W/genpartners" ./tools/genpartners
+go build -o "$W/benchstart" ./tools/benchstart
+go build -o "$W/sendgridstub" ./internal/sendgridstub/cmd/sendgridstub
+[ -x bin/temporal ] || scripts/temporal.sh build
+
+fresh_db() {
+	psql_root -c "DROP DATABASE IF EXISTS $BENCH_DB" -c "CREATE DATABASE $BENCH_DB OWNER tiershift" 2>/dev/null
+	DATABASE_URL=$BENCH_URL "$W/starter" migrate >/dev/null 2>&1
+}
+export DATABASE_URL=$BENCH_URL TEMPORAL_ADDRESS=$TADDR LOG_LEVEL=warn
+unset SENDGRID_API_KEY TIERSHIFT_EMAIL_TASK_QUEUE
+
+# ---- Temporal dev server of our own ---------------------------------------
+TEMPORAL_PID=
+temporal_up() { # $1 = memory|file
+	local dbf=()
+	[ "$1" = file ] && dbf=(--db-filename "$W/temporal.db" --sqlite-pragma journal_mode=wal --sqlite-pragma synchronous=normal)
+	local sa=()
+	while IFS= read -r l; do sa+=(--search-attribute "$l"); done < <(grep -v '^#' deploy/search-attributes.txt | grep =)
+	bin/temporal server start-dev --headless --port $TPORT --http-port $((TPORT + 1)) --ui-port $((TPORT + 2)) \
+		--metrics-port $((TPORT + 3)) --log-level warn --namespace default "${dbf[@]}" "${sa[@]}" \
+		--dynamic-config-value frontend.rps=10000 --dynamic-config-value frontend.namespaceRPS=10000 \
+		--dynamic-config-value frontend.namespaceRPS.visibility=1000 \
+		--dynamic-config-value system.forceSearchAttributesCacheRefreshOnRead=true >"$W/temporal.log" 2>&1 &
+	TEMPORAL_PID=$!
+	PIDS+=("$TEMPORAL_PID")
+	for _ in $(seq 60); do
+		bin/temporal operator namespace describe --address $TADDR -n default >/dev/null 2>&1 && return 0
+		sleep 0.5
+	done
+	log "Temporal dev server on $TADDR did not come up"; cat "$W/temporal.log" >&2; return 1
+}
+temporal_down() {
+	[ -n "$TEMPORAL_PID" ] || return 0
+	kill "$TEMPORAL_PID" 2>/dev/null || true
+	wait "$TEMPORAL_PID" 2>/dev/null || true
+	TEMPORAL_PID=
+	rm -f "$W"/temporal.db*
+}
+
+# ---- 1. import -------------------------------------------------------------
+if ! skipped import; then
+	for n in $IMPORT_SIZES; do
+		fresh_db
+		f=$W/partners-$n.csv
+		"$W/genpartners" -n "$n" -program $PROGRAM -seed 1 >"$f"
+		cols="partner_id text, name text, email text, locale text, country text, tier text, revenue text, points text, certifications text, competencies text, modules text"
+		bpsql -c "CREATE TABLE copy_plain ($cols)"
+		t0=$(secs); bpsql -c "\\copy copy_plain from '$f' csv header"; t1=$(secs)
+		copy_s=$(dt "$t0" "$t1")
+		t0=$(secs); "$W/starter" import --campaign bench-a --program $PROGRAM "$f" >/dev/null; t1=$(secs)
+		first_s=$(dt "$t0" "$t1")
+		t0=$(secs); "$W/starter" import --campaign bench-a --program $PROGRAM "$f" >/dev/null; t1=$(secs)
+		again_s=$(dt "$t0" "$t1")
+		t0=$(secs); "$W/starter" import --campaign bench-b --program $PROGRAM "$f" >/dev/null; t1=$(secs)
+		known_s=$(dt "$t0" "$t1")
+		row "import $n, psql \\copy into a plain table" "$copy_s s, $(div "$n" "$copy_s") rows/s" \
+			"\`psql -c \"\\copy copy_plain from 'partners-$n.csv' csv header\"\`"
+		row "import $n, first import (new partners, new campaign)" "$first_s s, $(div "$n" "$first_s") rows/s, $(pct "$copy_s" "$first_s") of \\copy" \
+			"\`bin/starter import --campaign bench-a --program $PROGRAM partners-$n.csv\`"
+		row "import $n, same file again (no change)" "$again_s s, $(div "$n" "$again_s") rows/s, $(pct "$copy_s" "$again_s") of \\copy" "same command again"
+		row "import $n, known partners into a new campaign" "$known_s s, $(div "$n" "$known_s") rows/s, $(pct "$copy_s" "$known_s") of \\copy" \
+			"\`bin/starter import --campaign bench-b ...\`"
+		rm -f "$f"
+	done
+fi
+
+# ---- 2. launch -------------------------------------------------------------
+if ! skipped launch; then
+	for mode in $LAUNCH_MODES; do
+		fresh_db
+		temporal_up "$mode"
+		best=0 bestc=0
+		for c in $LAUNCH_CONC; do
+			r=$("$W/benchstart" -address $TADDR -n "$LAUNCH_N" -concurrency "$c" | sed -n 's/.*: \([0-9.]*\) starts\/s/\1/p')
+			log "benchstart $mode c=$c: $r starts/s"
+			if awk -v a="$r" -v b="$best" 'BEGIN{exit !(a>b)}'; then best=$r bestc=$c; fi
+		done
+		"$W/genpartners" -n "$LAUNCH_N" -program $PROGRAM -seed 3 >"$W/launch.csv"
+		"$W/starter" import --campaign bench-launch --program $PROGRAM "$W/launch.csv" >/dev/null
+		t0=$(secs)
+		TIERSHIFT_TASK_QUEUE=bench-launch "$W/starter" launch --campaign bench-launch --program $PROGRAM --launch-at 2030-01-01 \
+			>"$W/launch.out" 2>"$W/launch.err" || { cat "$W/launch.out" "$W/launch.err" >&2; exit 1; }
+		t1=$(secs)
+		l_s=$(dt "$t0" "$t1")
+		lr=$(div "$LAUNCH_N" "$l_s")
+		row "launch $LAUNCH_N, dev server $mode: benchstart baseline" "$best starts/s (best of concurrency $LAUNCH_CONC: $bestc)" \
+			"\`go run ./tools/benchstart -address $TADDR -n $LAUNCH_N -concurrency $bestc\`"
+		row "launch $LAUNCH_N, dev server $mode: starter launch" "$l_s s, $lr starts/s, $(pct "$lr" "$best") of baseline" \
+			"\`bin/starter launch --campaign bench-launch --program $PROGRAM --launch-at 2030-01-01\` (default --concurrency 32)"
+		temporal_down
+	done
+fi
+
+# ---- 3 + 4. deadline wave and steady state ----------------------------------
+if ! skipped wave; then
+	# The rehearsal program with every old tier on the same 4-minute grace and
+	# one reminder a minute before: every partner falls due at the same moment.
+	wprog=$W/wave-program.yaml
+	sed -e 's/grace: [0-9]* minutes/grace: 4 minutes/' -e 's/^reminders: .*/reminders: [1 minute]/' \
+		examples/rehearsal/program.yaml >"$wprog"
+	"$W/genpartners" -n "$WAVE_N" -program "$wprog" -seed 4 >"$W/wave.csv"
+	for rate in $WAVE_RATES; do
+		fresh_db
+		temporal_up memory
+		"$W/sendgridstub" -addr $STUB_ADDR >"$W/stub.log" 2>&1 &
+		stub=$!; PIDS+=("$stub")
+		q=bench-wave-$rate
+		TIERSHIFT_TASK_QUEUE=$q TIERSHIFT_EMAIL_RATE=$rate SENDGRID_API_KEY=bench SENDGRID_API_URL=http://$STUB_ADDR \
+			/usr/bin/time -v -o "$W/worker.time" "$W/worker" >"$W/worker.log" 2>&1 &
+		wtime=$!; PIDS+=("$wtime")
+		sleep 3
+		wpid=$(pgrep -P "$wtime" -f "$W/worker" | head -1)
+		"$W/starter" import --campaign bench-wave --program "$wprog" "$W/wave.csv" >/dev/null
+		launch_at=$(date -u -d '+20 seconds' +%Y-%m-%dT%H:%M:%SZ)
+		TIERSHIFT_TASK_QUEUE=$q "$W/starter" launch --campaign bench-wave --program "$wprog" --launch-at "$launch_at" \
+			--concurrency 32 >/dev/null 2>"$W/launch.err"
+		deadline_epoch=$(( $(date -u -d "$launch_at" +%s) + 240 ))
+		# Steady state: sample the worker from launch+70 s (announcements sent,
+		# everyone asleep until the reminder at launch+3 min).
+		steady_from=$(( $(date -u -d "$launch_at" +%s) + 70 ))
+		while [ "$(date +%s)" -lt "$steady_from" ]; do sleep 1; done
+		tck=$(getconf CLK_TCK)
+		read -r u0 s0 < <(awk '{print $14, $15}' "/proc/$wpid/stat")
+		rss_max=0
+		for _ in $(seq "$STEADY_SECONDS"); do
+			r=$(awk '/VmRSS/{print $2}' "/proc/$wpid/status"); [ "$r" -gt "$rss_max" ] && rss_max=$r
+			sleep 1
+		done
+		read -r u1 s1 < <(awk '{print $14, $15}' "/proc/$wpid/stat")
+		steady_cpu=$(awk -v a=$((u1 + s1 - u0 - s0)) -v t="$tck" -v s="$STEADY_SECONDS" 'BEGIN{printf "%.2f%%", 100*a/t/s}')
+		sleeping=$(bpsql -c "SELECT count(*) FROM enrollments WHERE campaign_id='bench-wave' AND stage <> 'done'")
+		row "steady state, $sleeping workflows asleep on timers ($STEADY_SECONDS s)" "worker CPU $steady_cpu of one core, RSS up to $((rss_max / 1024)) MB" \
+			"samples of /proc/PID/stat and VmRSS of bin/worker, 1 s apart"
+		# The wave: poll until every outcome is written and every email handed over.
+		maxconn=0
+		expected_emails=0
+		until [ "$(bpsql -c "SELECT count(*) FROM enrollments WHERE campaign_id='bench-wave' AND stage='done'")" -ge "$WAVE_N" ] &&
+			[ "$(bpsql -c "SELECT count(*) FROM emails WHERE campaign_id='bench-wave' AND status='pending'")" = 0 ] &&
+			[ "$(date +%s)" -gt "$deadline_epoch" ]; do
+			c=$(bpsql -c "SELECT count(*) FROM pg_stat_activity WHERE datname='$BENCH_DB'")
+			[ "$c" -gt "$maxconn" ] && maxconn=$c
+			if [ "$(date +%s)" -gt $((deadline_epoch + 1800)) ]; then log "wave did not finish in 30 minutes"; break; fi
+			sleep 1
+		done
+		last_done=$(bpsql -c "SELECT extract(epoch FROM max(updated_at) - min(deadline)) FROM enrollments WHERE campaign_id='bench-wave' AND stage='done'")
+		last_mail=$(bpsql -c "SELECT extract(epoch FROM max(sent_at)) - $deadline_epoch FROM emails WHERE campaign_id='bench-wave' AND kind='outcome'")
+		emails=$(bpsql -c "SELECT count(*) FROM emails WHERE campaign_id='bench-wave'")
+		distinct=$(bpsql -c "SELECT count(DISTINCT (workflow_id, step)) FROM emails WHERE campaign_id='bench-wave'")
+		notsent=$(bpsql -c "SELECT count(*) FROM emails WHERE campaign_id='bench-wave' AND status <> 'sent'")
+		outcomes=$(bpsql -c "SELECT count(*) FROM emails WHERE campaign_id='bench-wave' AND kind='outcome'")
+		stub_msgs=$(grep -c ' dedupe=' "$W/stub.log" || true)
+		stub_keys=$(grep -o ' dedupe=[^ ]*' "$W/stub.log" | sort -u | wc -l)
+		kill -INT "$wpid"; wait "$wtime" || true
+		cpu=$(awk -F': ' '/User time/{u=$2} /System time/{s=$2} END{printf "%.1f", u+s}' "$W/worker.time")
+		rss=$(awk -F': ' '/Maximum resident/{printf "%d", $2/1024}' "$W/worker.time")
+		row "deadline wave $WAVE_N, TIERSHIFT_EMAIL_RATE=$rate: last outcome written" "$(printf %.1f "$last_done") s after the deadline" \
+			"max(enrollments.updated_at) - deadline, stage done ($WAVE_N/$WAVE_N)"
+		row "deadline wave $WAVE_N, TIERSHIFT_EMAIL_RATE=$rate: last outcome email handed over" "$(printf %.1f "$last_mail") s after the deadline" \
+			"max(emails.sent_at) of kind outcome - deadline"
+		row "deadline wave $WAVE_N, TIERSHIFT_EMAIL_RATE=$rate: emails" "$emails rows, $distinct distinct (workflow, step), $notsent not sent, $outcomes outcomes; stand-in got $stub_msgs messages, $stub_keys distinct dedupe keys" \
+			"emails table; sendgridstub log"
+		row "deadline wave $WAVE_N, TIERSHIFT_EMAIL_RATE=$rate: worker (whole run)" "CPU $cpu s, peak RSS $rss MB, up to $maxconn Postgres connections" \
+			"\`/usr/bin/time -v bin/worker\`; max of pg_stat_activity sampled each second"
+		kill "$stub" 2>/dev/null; wait "$stub" 2>/dev/null || true
+		temporal_down
+	done
+fi
+
+# ---- 5. plan -----------------------------------------------------------------
+if ! skipped plan; then
+	"$W/genpartners" -n "$PLAN_N" -program $PROGRAM -seed 1 >"$W/plan.csv"
+	/usr/bin/time -v -o "$W/plan.time" "$W/starter" plan --program $PROGRAM --partners "$W/plan.csv" >/dev/null
+	el=$(awk -F': ' '/Elapsed/{print $2}' "$W/plan.time")
+	rss=$(awk -F': ' '/Maximum resident/{printf "%d", $2/1024}' "$W/plan.time")
+	row "plan $PLAN_N partners" "$el elapsed, peak RSS $rss MB" "\`/usr/bin/time -v bin/starter plan --program $PROGRAM --partners partners-$PLAN_N.csv\`"
+fi
+
+# ---- write ---------------------------------------------------------------------
+{
+	echo
+	echo "## $(date -u '+%Y-%m-%d %H:%M UTC') — $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo ' (with uncommitted changes)')"
+	echo
+	echo "Machine: \`nproc\` = $(nproc); $(free -g | awk '/^Mem:/{print $2 " GB RAM (free -g)"}'); $(uname -sr); $(psql -X -At "$BENCH_URL" -c 'show server_version' | cut -d' ' -f1) PostgreSQL; Temporal CLI $(bin/temporal --version 2>/dev/null | awk '{print $3}') dev server on port $TPORT."
+	echo "Sizes: import $IMPORT_SIZES; launch $LAUNCH_N; wave $WAVE_N; plan $PLAN_N. Command: \`BENCH_IMPORT_SIZES=\"$IMPORT_SIZES\" BENCH_LAUNCH_N=$LAUNCH_N BENCH_WAVE_N=$WAVE_N BENCH_WAVE_RATES=\"$WAVE_RATES\" BENCH_SKIP=\"${BENCH_SKIP:-}\" scripts/bench.sh\`"
+	echo
+	echo "| figure | result | exact command |"
+	echo "|---|---|---|"
+	printf '%s\n' "${ROWS[@]}"
+} >>"$OUT"
+log "appended $(( ${#ROWS[@]} )) rows to $OUT"

@@ -178,6 +178,25 @@ FROM import_stage s
 WHERE e.campaign_id = $1 AND e.partner_id = s.partner_id
   AND e.stage = 'enrolled' AND e.old_tier <> s.tier`
 
+// anyKnownPartner tells whether any staged partner is already stored; when
+// none is, the import skips the comparison (import_diff) altogether.
+const anyKnownPartner = `
+SELECT EXISTS (SELECT 1 FROM import_stage s JOIN partners p ON p.partner_id = s.partner_id)`
+
+const insertStagedPartners = `
+INSERT INTO partners (partner_id, name, email, locale, country, tier,
+                      certifications, competencies, modules, revenue_cents, points)
+SELECT partner_id, name, email, locale, country, tier,
+       certifications, competencies, modules, revenue_cents, points
+FROM import_stage`
+
+// insertAllEnrollments enrolls every staged partner in a campaign that has
+// no enrollment yet.
+const insertAllEnrollments = `
+INSERT INTO enrollments (campaign_id, partner_id, workflow_id, old_tier)
+SELECT $1::text, s.partner_id, $2::text || s.partner_id, s.tier
+FROM import_stage s`
+
 // WorkflowID is the ID of the transition workflow of one partner in one campaign.
 func WorkflowID(campaignID, partnerID string) string {
 	return workflowIDPrefix(campaignID) + partnerID
@@ -204,6 +223,11 @@ func (s *Store) ImportPartners(ctx context.Context, campaignID string, rows Rows
 		return res, errors.New("import partners: empty campaign ID")
 	}
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		// Room for the hash joins and aggregates over the staging table
+		// (the duplicate check, the comparison), this transaction only.
+		if _, err := tx.Exec(ctx, `SET LOCAL work_mem = '256MB'`); err != nil {
+			return fmt.Errorf("set work_mem: %w", err)
+		}
 		if _, err := tx.Exec(ctx, createStage); err != nil {
 			return fmt.Errorf("create staging table: %w", err)
 		}
@@ -223,6 +247,20 @@ func (s *Store) ImportPartners(ctx context.Context, campaignID string, rows Rows
 		// computed and applied; readers are not blocked.
 		if _, err := tx.Exec(ctx, `LOCK TABLE partners IN SHARE ROW EXCLUSIVE MODE`); err != nil {
 			return fmt.Errorf("lock partners: %w", err)
+		}
+		var anyKnown bool
+		if err := tx.QueryRow(ctx, anyKnownPartner).Scan(&anyKnown); err != nil {
+			return fmt.Errorf("compare with stored partners: %w", err)
+		}
+		if !anyKnown {
+			// Every partner in the file is new (a first import): nothing to
+			// compare, so they go straight from the staging table.
+			tag, err := tx.Exec(ctx, insertStagedPartners)
+			if err != nil {
+				return fmt.Errorf("insert new partners: %w", err)
+			}
+			res.Inserted = tag.RowsAffected()
+			return importEnrollments(ctx, tx, campaignID, &res)
 		}
 		if _, err := tx.Exec(ctx, createDiff); err != nil {
 			return fmt.Errorf("compare with stored partners: %w", err)
@@ -247,27 +285,50 @@ func (s *Store) ImportPartners(ctx context.Context, campaignID string, rows Rows
 			}
 			res.FactsChangedIDs = ids
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO campaigns (campaign_id) VALUES ($1) ON CONFLICT (campaign_id) DO NOTHING`, campaignID); err != nil {
-			return fmt.Errorf("create campaign %q: %w", campaignID, err)
-		}
-		if err := tx.QueryRow(ctx, countKeptEnrollments, campaignID).Scan(&res.EnrollmentsKept); err != nil {
-			return fmt.Errorf("count started enrollments: %w", err)
-		}
-		tag, err := tx.Exec(ctx, updateEnrollments, campaignID)
-		if err != nil {
-			return fmt.Errorf("update enrollments in campaign %q: %w", campaignID, err)
-		}
-		res.EnrollmentsUpdated = tag.RowsAffected()
-		if tag, err = tx.Exec(ctx, insertEnrollments, campaignID, workflowIDPrefix(campaignID)); err != nil {
-			return fmt.Errorf("enroll partners in campaign %q: %w", campaignID, err)
-		}
-		res.Enrolled = tag.RowsAffected()
-		return nil
+		return importEnrollments(ctx, tx, campaignID, &res)
 	})
 	if err != nil {
 		return ImportResult{}, fmt.Errorf("import partners: %w", err)
 	}
 	return res, nil
+}
+
+// importEnrollments creates the campaign if needed and enrolls every staged
+// partner in it. A campaign without enrollments (a first import) gets one
+// plain INSERT ... SELECT: nothing to compare, correct or keep. Imports are
+// serialized by the partners table lock, and a campaign's enrollments are only
+// ever created by an import (workflows, which also write them, are started
+// from them), so none can appear meanwhile; if one did, the primary key would
+// fail the import, never duplicate a row.
+func importEnrollments(ctx context.Context, tx pgx.Tx, campaignID string, res *ImportResult) error {
+	if _, err := tx.Exec(ctx, `INSERT INTO campaigns (campaign_id) VALUES ($1) ON CONFLICT (campaign_id) DO NOTHING`, campaignID); err != nil {
+		return fmt.Errorf("create campaign %q: %w", campaignID, err)
+	}
+	var anyEnrolled bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM enrollments WHERE campaign_id = $1)`, campaignID).Scan(&anyEnrolled); err != nil {
+		return fmt.Errorf("look up enrollments in campaign %q: %w", campaignID, err)
+	}
+	if !anyEnrolled {
+		tag, err := tx.Exec(ctx, insertAllEnrollments, campaignID, workflowIDPrefix(campaignID))
+		if err != nil {
+			return fmt.Errorf("enroll partners in campaign %q: %w", campaignID, err)
+		}
+		res.Enrolled = tag.RowsAffected()
+		return nil
+	}
+	if err := tx.QueryRow(ctx, countKeptEnrollments, campaignID).Scan(&res.EnrollmentsKept); err != nil {
+		return fmt.Errorf("count started enrollments: %w", err)
+	}
+	tag, err := tx.Exec(ctx, updateEnrollments, campaignID)
+	if err != nil {
+		return fmt.Errorf("update enrollments in campaign %q: %w", campaignID, err)
+	}
+	res.EnrollmentsUpdated = tag.RowsAffected()
+	if tag, err = tx.Exec(ctx, insertEnrollments, campaignID, workflowIDPrefix(campaignID)); err != nil {
+		return fmt.Errorf("enroll partners in campaign %q: %w", campaignID, err)
+	}
+	res.Enrolled = tag.RowsAffected()
+	return nil
 }
 
 func checkDuplicates(ctx context.Context, tx pgx.Tx) error {
