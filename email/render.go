@@ -7,8 +7,8 @@ import (
 	"fmt"
 	htmltemplate "html/template"
 	"io/fs"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	texttemplate "text/template"
@@ -437,8 +437,8 @@ func ValidateOverrides(s program.Emails) error {
 			add("%s: %v", where, err)
 		}
 	}
-	for _, loc := range sortedKeys(s.Subjects) {
-		for _, kind := range sortedKeys(s.Subjects[loc]) {
+	for _, loc := range slices.Sorted(maps.Keys(s.Subjects)) {
+		for _, kind := range slices.Sorted(maps.Keys(s.Subjects[loc])) {
 			where := fmt.Sprintf("emails.subjects.%s.%s", loc, kind)
 			if !checkKey("emails.subjects", loc, kind) {
 				continue
@@ -446,8 +446,8 @@ func ValidateOverrides(s program.Emails) error {
 			try(where, Kind(kind), loc, program.Emails{Locales: []string{loc}, Subjects: map[string]map[string]string{loc: {kind: s.Subjects[loc][kind]}}})
 		}
 	}
-	for _, loc := range sortedKeys(s.Bodies) {
-		for _, kind := range sortedKeys(s.Bodies[loc]) {
+	for _, loc := range slices.Sorted(maps.Keys(s.Bodies)) {
+		for _, kind := range slices.Sorted(maps.Keys(s.Bodies[loc])) {
 			where := fmt.Sprintf("emails.bodies.%s.%s", loc, kind)
 			if !checkKey("emails.bodies", loc, kind) {
 				continue
@@ -461,7 +461,7 @@ func ValidateOverrides(s program.Emails) error {
 			}
 		}
 	}
-	for _, kind := range sortedKeys(s.SendGridTemplates) {
+	for _, kind := range slices.Sorted(maps.Keys(s.SendGridTemplates)) {
 		if _, err := ParseKind(kind); err != nil {
 			add("emails.sendgrid_templates: %v", err)
 		} else if strings.TrimSpace(s.SendGridTemplates[kind]) == "" {
@@ -472,15 +472,6 @@ func ValidateOverrides(s program.Emails) error {
 		return errors.New(strings.Join(problems, "; "))
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func sampleData() Data {

@@ -2,6 +2,7 @@ package program
 
 import (
 	"fmt"
+	"maps"
 	"net/mail"
 	"net/url"
 	"regexp"
@@ -758,7 +759,7 @@ func (l *loader) emails(root *fields, p *Program) {
 
 	if ef.has("links") {
 		lf := l.child(ef, "links", l.keysOf(ef.vals["links"])...)
-		for _, k := range sortedKeys(lf.vals) {
+		for _, k := range slices.Sorted(maps.Keys(lf.vals)) {
 			v := l.str(lf, k, true)
 			if v == "" {
 				continue
@@ -778,9 +779,9 @@ func (l *loader) emails(root *fields, p *Program) {
 
 	if ef.has("subjects") {
 		sf := l.child(ef, "subjects", e.Locales...)
-		for _, loc := range sortedKeys(sf.vals) {
+		for _, loc := range slices.Sorted(maps.Keys(sf.vals)) {
 			kf := l.child(sf, loc, EmailKinds...)
-			for _, kind := range sortedKeys(kf.vals) {
+			for _, kind := range slices.Sorted(maps.Keys(kf.vals)) {
 				s := l.str(kf, kind, true)
 				if s == "" {
 					continue
@@ -797,9 +798,9 @@ func (l *loader) emails(root *fields, p *Program) {
 	}
 	if ef.has("bodies") {
 		bf := l.child(ef, "bodies", e.Locales...)
-		for _, loc := range sortedKeys(bf.vals) {
+		for _, loc := range slices.Sorted(maps.Keys(bf.vals)) {
 			kf := l.child(bf, loc, EmailKinds...)
-			for _, kind := range sortedKeys(kf.vals) {
+			for _, kind := range slices.Sorted(maps.Keys(kf.vals)) {
 				path := "emails.bodies." + loc + "." + kind
 				tf := l.child(kf, kind, "text", "html")
 				b := Body{Text: l.str(tf, "text", false), HTML: l.str(tf, "html", false)}
@@ -819,7 +820,7 @@ func (l *loader) emails(root *fields, p *Program) {
 	}
 	if ef.has("sendgrid_templates") {
 		gf := l.child(ef, "sendgrid_templates", EmailKinds...)
-		for _, kind := range sortedKeys(gf.vals) {
+		for _, kind := range slices.Sorted(maps.Keys(gf.vals)) {
 			id := l.str(gf, kind, true)
 			if id == "" {
 				continue
@@ -846,15 +847,6 @@ func (l *loader) keysOf(n *yaml.Node) []string {
 		}
 	}
 	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func (l *loader) address(n *yaml.Node, field, addr string) {

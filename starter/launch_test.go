@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -202,19 +201,7 @@ func (f *opsFixture) waitVisible(extra string, want int64) int64 {
 func opsRun(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	root := newRootCmd()
-	root.SetArgs(args)
-	root.SetOut(&out)
-	root.SetErr(&errOut)
-	err := root.ExecuteContext(context.Background())
-	if err != nil {
-		fmt.Fprintln(&errOut, "starter:", err)
-		code = exitFailure
-		var in inputError
-		if errors.As(err, &in) || isFlagError(err) {
-			code = exitInput
-		}
-	}
+	code = runWith(args, &out, &errOut)
 	return out.String(), errOut.String(), code
 }
 
