@@ -1,0 +1,98 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tiershift/tiershift/config"
+	"github.com/tiershift/tiershift/internal/pgtest"
+	"github.com/tiershift/tiershift/internal/temporaltest"
+	"github.com/tiershift/tiershift/logging"
+)
+
+// closedPort returns a local address nothing listens on.
+func closedPort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+func TestWorkerExplainsAMissingService(t *testing.T) {
+	db := pgtest.New(t)
+	temporaltest.Client(t) // the dev server must be up for the second case
+	for _, c := range []struct {
+		name string
+		edit func(*config.Config)
+		want string
+	}{
+		{"postgres down", func(c *config.Config) {
+			c.DatabaseURL = "postgres://tiershift:tiershift@" + closedPort(t) + "/tiershift?sslmode=disable&connect_timeout=2"
+		}, "connect to Postgres"},
+		{"temporal down", func(c *config.Config) { c.TemporalAddress = closedPort(t) }, "connect to Temporal at"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, err := config.FromEnv()
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg.DatabaseURL = db.URL
+			cfg.TemporalAddress = temporaltest.Address()
+			c.edit(&cfg)
+			var logs bytes.Buffer
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			err = run(ctx, cfg, logging.New(&logs, "json", "info"))
+			if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "make up") {
+				t.Fatalf("run: %v; want an error saying %q and how to start it", err, c.want)
+			}
+		})
+	}
+}
+
+func TestWorkerStartsAndStopsOnCancel(t *testing.T) {
+	db := pgtest.New(t)
+	temporaltest.Client(t)
+	cfg, err := config.FromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.DatabaseURL, cfg.TemporalAddress = db.URL, temporaltest.Address()
+	cfg.TaskQueue = temporaltest.TaskQueue(t)
+	cfg.EmailTaskQueue = config.EmailQueueFor(cfg.TaskQueue)
+	cfg.SendGridAPIKey = "SG.do-not-log-me"
+	var logs syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, cfg, logging.New(&logs, "json", "info")) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(logs.String(), "worker ready") {
+		if time.Now().After(deadline) {
+			t.Fatalf("worker not ready in 30s; logs:\n%s", logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if strings.Contains(logs.String(), "do-not-log-me") {
+		t.Fatalf("the SendGrid key appeared in the logs:\n%s", logs.String())
+	}
+	if !strings.Contains(logs.String(), `"capture_mode":false`) {
+		t.Fatalf("the start line does not say mail is really sent:\n%s", logs.String())
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run after cancel: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("worker did not stop after cancel")
+	}
+}
