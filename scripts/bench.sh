@@ -152,7 +152,7 @@ if ! skipped launch; then
 		row "launch $LAUNCH_N, dev server $mode: benchstart baseline" "$best starts/s (best of concurrency $LAUNCH_CONC: $bestc)" \
 			"\`go run ./tools/benchstart -address $TADDR -n $LAUNCH_N -concurrency $bestc\`"
 		row "launch $LAUNCH_N, dev server $mode: starter launch" "$l_s s, $lr starts/s, $(pct "$lr" "$best") of baseline" \
-			"\`bin/starter launch --campaign bench-launch --program $PROGRAM --launch-at 2030-01-01\` (default --concurrency 32)"
+			"\`bin/starter launch --campaign bench-launch --program $PROGRAM --launch-at 2030-01-01\` (default --concurrency 64)"
 		temporal_down
 	done
 fi

@@ -68,7 +68,7 @@ the launch date already recorded for the campaign, else now.`,
 	f.StringVar(&o.programFile, "program", "", "program file (YAML)")
 	f.StringVar(&o.launchAt, "launch-at", "", "launch date, RFC 3339 or YYYY-MM-DD (default: the recorded one, else now)")
 	f.Float64Var(&o.rate, "rate", 0, "workflow starts per second (0 = unlimited)")
-	f.IntVar(&o.concurrency, "concurrency", 32, "concurrent workflow starts")
+	f.IntVar(&o.concurrency, "concurrency", 64, "concurrent workflow starts (64 was the best measured on the dev server; see BENCHMARKS.md)")
 	_ = cmd.MarkFlagRequired("campaign")
 	_ = cmd.MarkFlagRequired("program")
 	return cmd
