@@ -22,6 +22,11 @@ import (
 const (
 	// changeNotifyExtension: an extended deadline is emailed to the partner.
 	changeNotifyExtension = "notify-extension"
+	// changeShowNotified: the search attributes (Stage, Deadline) are
+	// upserted right after the announcement and after an extension, not
+	// only at the next reminder, so the Web UI never shows a notified
+	// partner as waiting-launch.
+	changeShowNotified = "show-notified"
 )
 
 // seenMessagesKept bounds the duplicate-detection memory carried in state.
@@ -173,6 +178,15 @@ func (t *transition) announce(ctx workflow.Context) {
 	}
 	t.sendEmail(ctx, email.KindAnnouncement, "announcement", nil)
 	t.record(ctx)
+	t.showIfVersioned(ctx)
+}
+
+// showIfVersioned upserts the search attributes where workflows recorded
+// before changeShowNotified did not, keeping their histories replayable.
+func (t *transition) showIfVersioned(ctx workflow.Context) {
+	if workflow.GetVersion(ctx, changeShowNotified, workflow.DefaultVersion, 1) == 1 {
+		_ = t.show(ctx)
+	}
 }
 
 // handlePending processes what messages asked for: a re-read of the facts,
@@ -191,6 +205,7 @@ func (t *transition) handlePending(ctx workflow.Context) {
 			t.sendEmail(ctx, email.KindExtended, fmt.Sprintf("extended/r%d", ext.Revision), &ext)
 		}
 		t.record(ctx)
+		t.showIfVersioned(ctx)
 	}
 }
 

@@ -13,8 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
@@ -658,5 +660,46 @@ func TestContinueAsNewKeepsEverything(t *testing.T) {
 	}
 	if e, _ := be.email("outcome"); !e.At.Equal(newDeadline) {
 		t.Fatalf("outcome at %v, want the extended deadline %v", e.At, newDeadline)
+	}
+}
+
+// TestSearchAttributesFollowTheTransition records every upsert: operators
+// filter on these in the Web UI, so each stage must show when it happens.
+func TestSearchAttributesFollowTheTransition(t *testing.T) {
+	h := newHarness(t, loadExample(t, "vmware-2009"), "Enterprise", program.Facts{})
+	type upsert struct {
+		at time.Time
+		sa temporal.SearchAttributes
+	}
+	var upserts []upsert
+	h.env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
+		upserts = append(upserts, upsert{h.env.Now(), args.Get(0).(temporal.SearchAttributes)})
+	}).Return(nil)
+	extendAt := launch.AddDate(0, 1, 0)
+	h.at(h.until(extendAt), func() {
+		h.update(MessageExtend, "e", ExtendDeadline{ID: "e", By: program.Duration{Days: 10}, Reason: "r"})
+	})
+	h.run()
+	find := func(when time.Time, check func(temporal.SearchAttributes) bool) bool {
+		return slices.ContainsFunc(upserts, func(u upsert) bool { return u.at.Equal(when) && check(u.sa) })
+	}
+	if !find(launch, func(sa temporal.SearchAttributes) bool {
+		v, ok := sa.GetKeyword(StageKey)
+		return ok && v == string(StageNotified)
+	}) {
+		t.Error("Stage was not set to notified at the announcement")
+	}
+	newDeadline := h.deadline().AddDate(0, 0, 10)
+	if !find(extendAt, func(sa temporal.SearchAttributes) bool {
+		v, ok := sa.GetTime(DeadlineKey)
+		return ok && v.Equal(newDeadline)
+	}) {
+		t.Error("Deadline was not moved when the extension was handled")
+	}
+	if !find(newDeadline, func(sa temporal.SearchAttributes) bool {
+		v, ok := sa.GetKeyword(OutcomeKey)
+		return ok && v == "demoted"
+	}) {
+		t.Error("Outcome was not set at the deadline")
 	}
 }

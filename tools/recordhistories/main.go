@@ -1,8 +1,11 @@
 // Command recordhistories runs a few transition scenarios on a real Temporal
 // server and saves their event histories to workflows/testdata/, where the
 // replay test checks that every later change to the workflow still replays
-// them (`make histories`). Run it after a deliberate, versioned change; never
-// to make a failing replay test pass.
+// them (`make histories`). Run it after a deliberate change guarded by
+// workflow.GetVersion, having first renamed the existing files with the
+// version they were recorded under (v0-…, v1-…): the old histories stay, so
+// the test keeps proving that campaigns started before the change replay.
+// Never run it to make a failing replay test pass.
 //
 // Its activities are in-memory stand-ins: the histories record the
 // workflow's decisions, and the activities' results are part of the history.
