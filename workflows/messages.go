@@ -19,128 +19,97 @@ func (t *transition) registerHandlers(ctx workflow.Context) error {
 	}, workflow.QueryHandlerOptions{Description: "Stage, deadline, expected tier, what is missing, reminders sent and the next one due"}); err != nil {
 		return fmt.Errorf("register status query: %w", err)
 	}
+	// A facts Update answers once the loop has re-read the facts, so the
+	// caller sees the new evaluation.
+	factsSettled := func() func() bool {
+		target := t.s.FactsRequested
+		return func() bool {
+			return t.s.FactsProcessed >= target || t.s.Ending != nil || t.s.Stage == StageDeciding || t.s.Stage == StageDone
+		}
+	}
+	return errors.Join(
+		handle(ctx, t, MessageFacts, "The partner's facts changed in Postgres: re-read and re-evaluate now",
+			t.validateFacts, t.onFacts, factsSettled),
+		handle(ctx, t, MessageExtend, "Move the deadline later and tell the partner",
+			t.validateExtend, func(m ExtendDeadline) { t.onExtend(ctx, m) }, nil),
+		handle(ctx, t, MessageExempt, "End the transition granting a tier without requirements",
+			t.validateExempt, t.onExempt, nil),
+		handle(ctx, t, MessageWithdraw, "End the transition: the partner leaves the program",
+			t.validateWithdraw, t.onWithdraw, nil),
+	)
+}
 
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, MessageFacts,
-		func(ctx workflow.Context, m FactsChanged) (Status, error) {
-			if t.accept(m.ID) {
-				t.onFacts(m)
+// message is what every operator message has: an ID for deduplication.
+type message interface{ messageID() string }
+
+func (m FactsChanged) messageID() string   { return m.ID }
+func (m ExtendDeadline) messageID() string { return m.ID }
+func (m Exempt) messageID() string         { return m.ID }
+func (m Withdraw) messageID() string       { return m.ID }
+
+// handle registers one message as an Update and as a Signal, both validated,
+// deduplicated by ID and applied the same way. settled, when set, returns
+// the condition an Update waits for before answering.
+func handle[M message](ctx workflow.Context, t *transition, name, description string,
+	validate func(M) error, apply func(M), settled func() func() bool) error {
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, name,
+		func(ctx workflow.Context, m M) (Status, error) {
+			if t.accept(m.messageID()) {
+				apply(m)
 			}
-			// Answer once the loop has re-read the facts, so the caller sees
-			// the new evaluation.
-			target := t.s.FactsRequested
-			err := workflow.Await(ctx, func() bool {
-				return t.s.FactsProcessed >= target || t.s.Ending != nil || t.s.Stage == StageDeciding || t.s.Stage == StageDone
-			})
+			var err error
+			if settled != nil {
+				err = workflow.Await(ctx, settled())
+			}
 			return t.status(workflow.Now(ctx)), err
 		},
-		workflow.UpdateHandlerOptions{Validator: t.validateFacts, Description: "The partner's facts changed in Postgres: re-read and re-evaluate now"},
+		workflow.UpdateHandlerOptions{Validator: validate, Description: description},
 	); err != nil {
-		return fmt.Errorf("register %s update: %w", MessageFacts, err)
+		return fmt.Errorf("register %s update: %w", name, err)
 	}
 
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, MessageExtend,
-		func(ctx workflow.Context, m ExtendDeadline) (Status, error) {
-			if t.accept(m.ID) {
-				t.onExtend(ctx, m)
-			}
-			return t.status(workflow.Now(ctx)), nil
-		},
-		workflow.UpdateHandlerOptions{Validator: t.validateExtend, Description: "Move the deadline later and tell the partner"},
-	); err != nil {
-		return fmt.Errorf("register %s update: %w", MessageExtend, err)
-	}
-
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, MessageExempt,
-		func(ctx workflow.Context, m Exempt) (Status, error) {
-			if t.accept(m.ID) {
-				t.onExempt(m)
-			}
-			return t.status(workflow.Now(ctx)), nil
-		},
-		workflow.UpdateHandlerOptions{Validator: t.validateExempt, Description: "End the transition granting a tier without requirements"},
-	); err != nil {
-		return fmt.Errorf("register %s update: %w", MessageExempt, err)
-	}
-
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, MessageWithdraw,
-		func(ctx workflow.Context, m Withdraw) (Status, error) {
-			if t.accept(m.ID) {
-				t.onWithdraw(m)
-			}
-			return t.status(workflow.Now(ctx)), nil
-		},
-		workflow.UpdateHandlerOptions{Validator: t.validateWithdraw, Description: "End the transition: the partner leaves the program"},
-	); err != nil {
-		return fmt.Errorf("register %s update: %w", MessageWithdraw, err)
-	}
-
-	listen(ctx, t, MessageFacts, t.validateFacts, t.onFacts)
-	listen(ctx, t, MessageExtend, t.validateExtend, func(m ExtendDeadline) { t.onExtend(ctx, m) })
-	listen(ctx, t, MessageExempt, t.validateExempt, t.onExempt)
-	listen(ctx, t, MessageWithdraw, t.validateWithdraw, t.onWithdraw)
-	return nil
-}
-
-// idOf returns a message's deduplication ID.
-func idOf(m any) string {
-	switch m := m.(type) {
-	case FactsChanged:
-		return m.ID
-	case ExtendDeadline:
-		return m.ID
-	case Exempt:
-		return m.ID
-	case Withdraw:
-		return m.ID
-	}
-	return ""
-}
-
-// listen receives a Signal channel in its own coroutine for the life of the run.
-func listen[M any](ctx workflow.Context, t *transition, name string, validate func(M) error, apply func(M)) {
 	ch := workflow.GetSignalChannel(ctx, name)
+	signal := func(m M) {
+		if err := validate(m); err != nil {
+			t.log.Warn("signal rejected", "signal", name, "error", err)
+			return
+		}
+		if id := m.messageID(); !t.accept(id) {
+			t.log.Info("duplicate signal ignored", "signal", name, "id", id)
+			return
+		}
+		apply(m)
+	}
+	// A coroutine receives the Signals for the life of the run ...
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
 			var m M
 			ch.Receive(ctx, &m)
-			handleSignal(t, name, m, validate, apply)
+			signal(m)
 		}
 	})
-}
-
-func receive[M any](t *transition, ch workflow.ReceiveChannel, name string, validate func(M) error, apply func(M)) bool {
-	var m M
-	if !ch.ReceiveAsync(&m) {
-		return false
-	}
-	handleSignal(t, name, m, validate, apply)
-	return true
-}
-
-// handleSignal validates, deduplicates and applies one Signal.
-func handleSignal[M any](t *transition, name string, m M, validate func(M) error, apply func(M)) {
-	if err := validate(m); err != nil {
-		t.log.Warn("signal rejected", "signal", name, "error", err)
-		return
-	}
-	if id := idOf(m); !t.accept(id) {
-		t.log.Info("duplicate signal ignored", "signal", name, "id", id)
-		return
-	}
-	apply(m)
+	// ... and continue-as-new drains what was delivered but not yet read.
+	t.drains = append(t.drains, func() bool {
+		var m M
+		if !ch.ReceiveAsync(&m) {
+			return false
+		}
+		signal(m)
+		return true
+	})
+	return nil
 }
 
 // drainSignals applies every signal already delivered but not yet read, so
 // continue-as-new never drops one.
-func (t *transition) drainSignals(ctx workflow.Context) {
-	facts := workflow.GetSignalChannel(ctx, MessageFacts)
-	extend := workflow.GetSignalChannel(ctx, MessageExtend)
-	exempt := workflow.GetSignalChannel(ctx, MessageExempt)
-	withdraw := workflow.GetSignalChannel(ctx, MessageWithdraw)
-	for receive(t, facts, MessageFacts, t.validateFacts, t.onFacts) ||
-		receive(t, extend, MessageExtend, t.validateExtend, func(m ExtendDeadline) { t.onExtend(ctx, m) }) ||
-		receive(t, exempt, MessageExempt, t.validateExempt, t.onExempt) ||
-		receive(t, withdraw, MessageWithdraw, t.validateWithdraw, t.onWithdraw) {
+func (t *transition) drainSignals() {
+	for drained := true; drained; {
+		drained = false
+		for _, drain := range t.drains {
+			if drain() {
+				drained = true
+			}
+		}
 	}
 }
 

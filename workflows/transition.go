@@ -104,6 +104,8 @@ type transition struct {
 	id   string
 	// estimatedEvents is a lower bound of this run's history length.
 	estimatedEvents int
+	// drains read one pending Signal each, before continue-as-new.
+	drains []func() bool
 }
 
 func newTransition(ctx workflow.Context, in TransitionInput) (*transition, error) {
@@ -522,7 +524,7 @@ func (t *transition) continueOrFail(ctx workflow.Context, err error) (Result, er
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 		return Result{}, err
 	}
-	t.drainSignals(ctx)
+	t.drainSignals()
 	next := t.in
 	next.State = t.s
 	t.log.Info("continuing as new", "history_length", workflow.GetInfo(ctx).GetCurrentHistoryLength(), "runs", t.s.Runs)
