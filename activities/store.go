@@ -51,22 +51,9 @@ func (a *Store) LoadPartner(ctx context.Context, ref PartnerRef) (PartnerSnapsho
 // runs late never moves the enrollment back.
 func (a *Store) RecordStage(ctx context.Context, u StageUpdate) error {
 	log := a.logger(ctx, u.CampaignID, u.PartnerID, u.WorkflowID)
-	applied, err := a.DB.RecordStage(ctx, store.StageUpdate{
-		WorkflowID:    u.WorkflowID,
-		CampaignID:    u.CampaignID,
-		PartnerID:     u.PartnerID,
-		Stage:         u.Stage,
-		OldTier:       u.OldTier,
-		ExpectedTier:  u.ExpectedTier,
-		CurrentTier:   u.CurrentTier,
-		Deadline:      u.Deadline,
-		Missing:       u.Missing,
-		RemindersSent: u.RemindersSent,
-		Outcome:       u.Outcome,
-		NewTier:       u.NewTier,
-		EmailFailed:   u.EmailFailed,
-		Seq:           u.Seq,
-	})
+	// The activity and store types have the same fields (only the JSON tags
+	// differ), so the conversion is checked by the compiler.
+	applied, err := a.DB.RecordStage(ctx, store.StageUpdate(u))
 	if err != nil {
 		log.Error().Err(err).Str("stage", u.Stage).Int64("seq", u.Seq).Msg("record stage failed")
 		if errors.Is(err, store.ErrNotFound) {
@@ -87,17 +74,7 @@ func (a *Store) RecordStage(ctx context.Context, u StageUpdate) error {
 // (WorkflowID, Step): a retry finds the change done and reports Applied false.
 func (a *Store) ApplyTierChange(ctx context.Context, c TierChange) (TierChangeResult, error) {
 	log := a.logger(ctx, c.CampaignID, c.PartnerID, c.WorkflowID)
-	applied, err := a.DB.ApplyTierChange(ctx, store.TierChange{
-		WorkflowID: c.WorkflowID,
-		Step:       c.Step,
-		CampaignID: c.CampaignID,
-		PartnerID:  c.PartnerID,
-		FromTier:   c.FromTier,
-		ToTier:     c.ToTier,
-		Outcome:    c.Outcome,
-		Reason:     c.Reason,
-		Actor:      c.Actor,
-	})
+	applied, err := a.DB.ApplyTierChange(ctx, store.TierChange(c))
 	if err != nil {
 		log.Error().Err(err).Str("step", c.Step).Msg("apply tier change failed")
 		if errors.Is(err, store.ErrNotFound) {
