@@ -125,13 +125,13 @@ func TestRehearsalCampaignSurvivesFaults(t *testing.T) {
 	s.postgres("start")
 
 	// The worker dies as the first deadlines fall due, and comes back.
-	firstDeadline := s.firstDeadline(prog)
+	firstDeadline := s.firstDeadline()
 	s.waitFor("the first deadline", time.Until(firstDeadline)+time.Minute, func() bool { return !time.Now().Before(firstDeadline) })
 	s.killWorker()
 	time.Sleep(2 * time.Second) // the outage itself
 	s.startWorker()
 
-	last := s.lastDeadline(prog)
+	last := s.lastDeadline()
 	s.waitFor("every transition to finish", time.Until(last)+4*time.Minute, func() bool {
 		return s.count("") == len(partners) && s.count("ExecutionStatus = 'Running'") == 0
 	})
@@ -330,7 +330,7 @@ func (s *stack) sendFacts(prog *program.Program, partners []partnerfile.Row, n i
 	return done
 }
 
-func (s *stack) deadlines(prog *program.Program) []time.Time {
+func (s *stack) deadlines() []time.Time {
 	rows, err := s.db.Pool.Query(context.Background(), `SELECT deadline FROM enrollments WHERE campaign_id = $1 AND deadline IS NOT NULL ORDER BY deadline`, s.campaign)
 	if err != nil {
 		s.t.Fatal(err)
@@ -350,19 +350,17 @@ func (s *stack) deadlines(prog *program.Program) []time.Time {
 	return out
 }
 
-func (s *stack) firstDeadline(prog *program.Program) time.Time {
-	var d []time.Time
+func (s *stack) firstDeadline() time.Time {
 	s.waitFor("deadlines recorded", time.Minute, func() bool {
 		var n int
 		_ = s.db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM enrollments WHERE campaign_id = $1 AND deadline IS NOT NULL`, s.campaign).Scan(&n)
 		return n > 0
 	})
-	d = s.deadlines(prog)
-	return d[0]
+	return s.deadlines()[0]
 }
 
-func (s *stack) lastDeadline(prog *program.Program) time.Time {
-	d := s.deadlines(prog)
+func (s *stack) lastDeadline() time.Time {
+	d := s.deadlines()
 	return d[len(d)-1]
 }
 
