@@ -42,6 +42,22 @@ func TestEnrollmentReferencesAreEnforced(t *testing.T) {
 	if n := count(t, db, `SELECT count(*) FROM enrollments WHERE campaign_id = 'c2'`); n != 0 {
 		t.Fatalf("a failed batch left %d enrollments", n)
 	}
+	// Under the import's table lock the check takes its other branch (it
+	// only looks the partners up): it must refuse the same batch.
+	wantFK(t, "batch with one unknown partner under the import's lock", exec(`
+		BEGIN;
+		LOCK TABLE partners IN SHARE ROW EXCLUSIVE MODE;
+		INSERT INTO enrollments (campaign_id, partner_id, workflow_id, old_tier)
+		SELECT 'c1', id, 'w3-' || id, 'Premier' FROM unnest(ARRAY['ghost2', 'p1']) AS id
+		ON CONFLICT DO NOTHING;
+		COMMIT`))
+	_ = exec(`ROLLBACK`)
+	wantFK(t, "unknown campaign under the import's lock", exec(`
+		BEGIN;
+		LOCK TABLE partners IN SHARE ROW EXCLUSIVE MODE;
+		INSERT INTO enrollments (campaign_id, partner_id, workflow_id, old_tier) VALUES ('nope2', 'p1', 'w-nope2', 'Premier');
+		COMMIT`))
+	_ = exec(`ROLLBACK`)
 	wantFK(t, "move an enrollment to an unknown partner", exec(`UPDATE enrollments SET partner_id = 'ghost' WHERE campaign_id = 'c1' AND partner_id = 'p1'`))
 	wantFK(t, "move an enrollment to an unknown campaign", exec(`UPDATE enrollments SET campaign_id = 'ghost' WHERE campaign_id = 'c1' AND partner_id = 'p1'`))
 	wantFK(t, "delete an enrolled partner", exec(`DELETE FROM partners WHERE partner_id = 'p2'`))
