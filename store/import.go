@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -78,8 +77,13 @@ CREATE TEMP TABLE import_stage (
     points         integer NOT NULL
 ) ON COMMIT DROP`
 
-var stageColumns = []string{"line", "partner_id", "name", "email", "locale", "country", "tier",
-	"certifications", "competencies", "modules", "revenue_cents", "points"}
+// importColumns are the partners columns an import writes, in rowSource's
+// order; the staging table has the file line first.
+var (
+	importColumns = []string{"partner_id", "name", "email", "locale", "country", "tier",
+		"certifications", "competencies", "modules", "revenue_cents", "points"}
+	stageColumns = append([]string{"line"}, importColumns...)
+)
 
 // import_diff holds, per new or changed file row (unchanged rows are left
 // out, so a re-import writes almost nothing), the new values, the old facts
@@ -190,6 +194,13 @@ SELECT partner_id, name, email, locale, country, tier,
        certifications, competencies, modules, revenue_cents, points
 FROM import_stage`
 
+// enrollAllPartners enrolls every stored partner in a new campaign, after a
+// first import into an empty partners table.
+const enrollAllPartners = `
+INSERT INTO enrollments (campaign_id, partner_id, workflow_id, old_tier)
+SELECT $1::text, p.partner_id, $2::text || p.partner_id, p.tier
+FROM partners p`
+
 // insertAllEnrollments enrolls every staged partner in a campaign that has
 // no enrollment yet.
 const insertAllEnrollments = `
@@ -215,82 +226,161 @@ func workflowIDPrefix(campaignID string) string { return "transition/" + campaig
 // state 'draft' if it does not exist; enrollments already past 'enrolled' are
 // left as they are. Facts are stored normalized (program.Facts.Normalize).
 //
-// The caller validates the file first: a row error from rows aborts the
-// import, and so does a partner ID that appears twice.
+// Into an empty partners table (a vendor's first import) the rows are
+// copied straight into partners: there is nothing to compare them with.
+//
+// Any error from rows aborts the import and rolls everything back, and so
+// does a partner ID that appears twice: a caller that validates while it
+// streams returns an error at the end of a bad file and nothing is written.
 func (s *Store) ImportPartners(ctx context.Context, campaignID string, rows Rows, source string) (ImportResult, error) {
 	var res ImportResult
 	if campaignID == "" {
 		return res, errors.New("import partners: empty campaign ID")
 	}
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		// Room for the hash joins and aggregates over the staging table
-		// (the duplicate check, the comparison), this transaction only.
-		if _, err := tx.Exec(ctx, `SET LOCAL work_mem = '256MB'`); err != nil {
-			return fmt.Errorf("set work_mem: %w", err)
-		}
-		if _, err := tx.Exec(ctx, createStage); err != nil {
-			return fmt.Errorf("create staging table: %w", err)
-		}
-		src := &rowSource{rows: rows}
-		n, err := tx.CopyFrom(ctx, pgx.Identifier{"import_stage"}, stageColumns, src)
-		if src.err != nil {
-			return src.err
-		}
+		empty, err := lockIfNoPartners(ctx, tx)
 		if err != nil {
-			return fmt.Errorf("copy rows (after line %d): %w", src.line, err)
-		}
-		res.Rows = n
-		if err := checkDuplicates(ctx, tx); err != nil {
 			return err
 		}
-		// One import at a time, and no fact or tier change while the diff is
-		// computed and applied; readers are not blocked.
-		if _, err := tx.Exec(ctx, `LOCK TABLE partners IN SHARE ROW EXCLUSIVE MODE`); err != nil {
-			return fmt.Errorf("lock partners: %w", err)
+		if empty {
+			return importFirst(ctx, tx, campaignID, rows, &res)
 		}
-		var anyKnown bool
-		if err := tx.QueryRow(ctx, anyKnownPartner).Scan(&anyKnown); err != nil {
-			return fmt.Errorf("compare with stored partners: %w", err)
-		}
-		if !anyKnown {
-			// Every partner in the file is new (a first import): nothing to
-			// compare, so they go straight from the staging table.
-			tag, err := tx.Exec(ctx, insertStagedPartners)
-			if err != nil {
-				return fmt.Errorf("insert new partners: %w", err)
-			}
-			res.Inserted = tag.RowsAffected()
-			return importEnrollments(ctx, tx, campaignID, &res)
-		}
-		if _, err := tx.Exec(ctx, createDiff); err != nil {
-			return fmt.Errorf("compare with stored partners: %w", err)
-		}
-		if err := tx.QueryRow(ctx, countDiff).Scan(&res.Inserted, &res.Updated, &res.FactsChanged, &res.TierKept); err != nil {
-			return fmt.Errorf("count changes: %w", err)
-		}
-		res.Unchanged = res.Rows - res.Inserted - res.Updated
-		if _, err := tx.Exec(ctx, insertNewPartners); err != nil {
-			return fmt.Errorf("insert new partners: %w", err)
-		}
-		if _, err := tx.Exec(ctx, updateChangedPartners); err != nil {
-			return fmt.Errorf("update changed partners: %w", err)
-		}
-		if res.FactsChanged > 0 {
-			if _, err := tx.Exec(ctx, insertFactChanges, source); err != nil {
-				return fmt.Errorf("record fact changes: %w", err)
-			}
-			ids, err := collectStrings(ctx, tx, `SELECT partner_id FROM import_diff WHERE NOT is_new AND facts_changed ORDER BY partner_id`)
-			if err != nil {
-				return fmt.Errorf("list partners whose facts changed: %w", err)
-			}
-			res.FactsChangedIDs = ids
-		}
-		return importEnrollments(ctx, tx, campaignID, &res)
+		return importMerge(ctx, tx, campaignID, rows, source, &res)
 	})
 	if err != nil {
 		return ImportResult{}, fmt.Errorf("import partners: %w", err)
 	}
 	return res, nil
+}
+
+// lockPartners serializes imports and keeps fact and tier changes out while
+// an import compares and applies; readers are not blocked.
+func lockPartners(ctx context.Context, tx pgx.Tx) error {
+	if _, err := tx.Exec(ctx, `LOCK TABLE partners IN SHARE ROW EXCLUSIVE MODE`); err != nil {
+		return fmt.Errorf("lock partners: %w", err)
+	}
+	return nil
+}
+
+// lockIfNoPartners reports whether the partners table is empty, and if so
+// locks it so that it stays empty until this import commits. A table with
+// partners is left unlocked: the merge locks it after staging the file.
+func lockIfNoPartners(ctx context.Context, tx pgx.Tx) (bool, error) {
+	const anyPartner = `SELECT EXISTS (SELECT 1 FROM partners)`
+	var found bool
+	if err := tx.QueryRow(ctx, anyPartner).Scan(&found); err != nil {
+		return false, fmt.Errorf("look for stored partners: %w", err)
+	}
+	if found {
+		return false, nil
+	}
+	if err := lockPartners(ctx, tx); err != nil {
+		return false, err
+	}
+	// Another import may have committed between the look and the lock.
+	if err := tx.QueryRow(ctx, anyPartner).Scan(&found); err != nil {
+		return false, fmt.Errorf("look for stored partners: %w", err)
+	}
+	return !found, nil
+}
+
+// importFirst copies the rows straight into an empty, locked partners table
+// and enrolls them all: no staging table, no comparison.
+func importFirst(ctx context.Context, tx pgx.Tx, campaignID string, rows Rows, res *ImportResult) error {
+	n, err := copyRows(ctx, tx, "partners", importColumns, false, rows)
+	if err != nil {
+		return err
+	}
+	res.Rows, res.Inserted = n, n
+	if err := createCampaign(ctx, tx, campaignID); err != nil {
+		return err
+	}
+	tag, err := tx.Exec(ctx, enrollAllPartners, campaignID, workflowIDPrefix(campaignID))
+	if err != nil {
+		return fmt.Errorf("enroll partners in campaign %q: %w", campaignID, err)
+	}
+	res.Enrolled = tag.RowsAffected()
+	return nil
+}
+
+// importMerge stages the rows, then compares them with the stored partners
+// and applies the differences.
+func importMerge(ctx context.Context, tx pgx.Tx, campaignID string, rows Rows, source string, res *ImportResult) error {
+	// Room for the hash joins over the staging table, this transaction only.
+	if _, err := tx.Exec(ctx, `SET LOCAL work_mem = '256MB'`); err != nil {
+		return fmt.Errorf("set work_mem: %w", err)
+	}
+	if _, err := tx.Exec(ctx, createStage); err != nil {
+		return fmt.Errorf("create staging table: %w", err)
+	}
+	n, err := copyRows(ctx, tx, "import_stage", stageColumns, true, rows)
+	if err != nil {
+		return err
+	}
+	res.Rows = n
+	if err := lockPartners(ctx, tx); err != nil {
+		return err
+	}
+	var anyKnown bool
+	if err := tx.QueryRow(ctx, anyKnownPartner).Scan(&anyKnown); err != nil {
+		return fmt.Errorf("compare with stored partners: %w", err)
+	}
+	if !anyKnown {
+		// Every partner in the file is new: nothing to compare, so they go
+		// straight from the staging table.
+		tag, err := tx.Exec(ctx, insertStagedPartners)
+		if err != nil {
+			return fmt.Errorf("insert new partners: %w", err)
+		}
+		res.Inserted = tag.RowsAffected()
+		return importEnrollments(ctx, tx, campaignID, res)
+	}
+	if _, err := tx.Exec(ctx, createDiff); err != nil {
+		return fmt.Errorf("compare with stored partners: %w", err)
+	}
+	if err := tx.QueryRow(ctx, countDiff).Scan(&res.Inserted, &res.Updated, &res.FactsChanged, &res.TierKept); err != nil {
+		return fmt.Errorf("count changes: %w", err)
+	}
+	res.Unchanged = res.Rows - res.Inserted - res.Updated
+	if _, err := tx.Exec(ctx, insertNewPartners); err != nil {
+		return fmt.Errorf("insert new partners: %w", err)
+	}
+	if _, err := tx.Exec(ctx, updateChangedPartners); err != nil {
+		return fmt.Errorf("update changed partners: %w", err)
+	}
+	if res.FactsChanged > 0 {
+		if _, err := tx.Exec(ctx, insertFactChanges, source); err != nil {
+			return fmt.Errorf("record fact changes: %w", err)
+		}
+		ids, err := collectStrings(ctx, tx, `SELECT partner_id FROM import_diff WHERE NOT is_new AND facts_changed ORDER BY partner_id`)
+		if err != nil {
+			return fmt.Errorf("list partners whose facts changed: %w", err)
+		}
+		res.FactsChangedIDs = ids
+	}
+	return importEnrollments(ctx, tx, campaignID, res)
+}
+
+// copyRows streams rows into table with COPY, the file line first when
+// withLine. The error names the line the
+// stream had reached.
+func copyRows(ctx context.Context, tx pgx.Tx, table string, columns []string, withLine bool, rows Rows) (int64, error) {
+	src := &rowSource{rows: rows, withLine: withLine, seen: map[string]int{}}
+	n, err := tx.CopyFrom(ctx, pgx.Identifier{table}, columns, src)
+	if src.err != nil {
+		return 0, src.err
+	}
+	if err != nil {
+		return 0, fmt.Errorf("copy rows into %s (after line %d): %w", table, src.line, err)
+	}
+	return n, nil
+}
+
+func createCampaign(ctx context.Context, tx pgx.Tx, campaignID string) error {
+	if _, err := tx.Exec(ctx, `INSERT INTO campaigns (campaign_id) VALUES ($1) ON CONFLICT (campaign_id) DO NOTHING`, campaignID); err != nil {
+		return fmt.Errorf("create campaign %q: %w", campaignID, err)
+	}
+	return nil
 }
 
 // importEnrollments creates the campaign if needed and enrolls every staged
@@ -301,8 +391,8 @@ func (s *Store) ImportPartners(ctx context.Context, campaignID string, rows Rows
 // from them), so none can appear meanwhile; if one did, the primary key would
 // fail the import, never duplicate a row.
 func importEnrollments(ctx context.Context, tx pgx.Tx, campaignID string, res *ImportResult) error {
-	if _, err := tx.Exec(ctx, `INSERT INTO campaigns (campaign_id) VALUES ($1) ON CONFLICT (campaign_id) DO NOTHING`, campaignID); err != nil {
-		return fmt.Errorf("create campaign %q: %w", campaignID, err)
+	if err := createCampaign(ctx, tx, campaignID); err != nil {
+		return err
 	}
 	var anyEnrolled bool
 	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM enrollments WHERE campaign_id = $1)`, campaignID).Scan(&anyEnrolled); err != nil {
@@ -331,33 +421,6 @@ func importEnrollments(ctx context.Context, tx pgx.Tx, campaignID string, res *I
 	return nil
 }
 
-func checkDuplicates(ctx context.Context, tx pgx.Tx) error {
-	rows, err := tx.Query(ctx, `
-		SELECT partner_id, array_agg(line ORDER BY line)
-		FROM import_stage GROUP BY partner_id HAVING count(*) > 1
-		ORDER BY min(line) LIMIT 10`)
-	if err != nil {
-		return fmt.Errorf("check duplicate partner IDs: %w", err)
-	}
-	var dups []string
-	for rows.Next() {
-		var id string
-		var lines []int32
-		if err := rows.Scan(&id, &lines); err != nil {
-			rows.Close()
-			return fmt.Errorf("check duplicate partner IDs: %w", err)
-		}
-		dups = append(dups, fmt.Sprintf("%q on lines %v", id, lines))
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("check duplicate partner IDs: %w", err)
-	}
-	if len(dups) > 0 {
-		return fmt.Errorf("duplicate partner IDs: %s", strings.Join(dups, "; "))
-	}
-	return nil
-}
-
 func collectStrings(ctx context.Context, db DB, sql string, args ...any) ([]string, error) {
 	rows, err := db.Query(ctx, sql, args...)
 	if err != nil {
@@ -366,12 +429,16 @@ func collectStrings(ctx context.Context, db DB, sql string, args ...any) ([]stri
 	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
-// rowSource feeds COPY from a Rows stream, one row at a time.
+// rowSource feeds COPY from a Rows stream, one row at a time, refusing a
+// partner ID it has already seen.
 type rowSource struct {
 	rows Rows
-	row  []any
-	line int
-	err  error
+	// withLine puts the file line first (the staging table has it).
+	withLine bool
+	seen     map[string]int
+	row      []any
+	line     int
+	err      error
 }
 
 func (r *rowSource) Next() bool {
@@ -388,14 +455,23 @@ func (r *rowSource) Next() bool {
 		r.err = fmt.Errorf("line %d: empty partner ID", row.Line)
 		return false
 	}
+	if first, dup := r.seen[row.PartnerID]; dup {
+		r.err = fmt.Errorf("line %d: duplicate partner ID %q (first on line %d)", row.Line, row.PartnerID, first)
+		return false
+	}
+	r.seen[row.PartnerID] = row.Line
 	f := storedFacts(row.Facts)
 	certs, err := json.Marshal(f.Certifications)
 	if err != nil {
 		r.err = fmt.Errorf("line %d: encode certifications: %w", row.Line, err)
 		return false
 	}
-	r.row = []any{int32(row.Line), row.PartnerID, row.Name, row.Email, row.Locale, row.Country, row.Tier,
-		certs, f.Competencies, f.Modules, int64(f.Revenue), int32(f.Points)}
+	r.row = r.row[:0]
+	if r.withLine {
+		r.row = append(r.row, int32(row.Line))
+	}
+	r.row = append(r.row, row.PartnerID, row.Name, row.Email, row.Locale, row.Country, row.Tier,
+		certs, f.Competencies, f.Modules, int64(f.Revenue), int32(f.Points))
 	return true
 }
 
