@@ -37,16 +37,17 @@ func newImportCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "import --campaign ID [--program P.yaml] [--skip-invalid] PARTNERS.csv",
 		Short: "Import or update partners from a partner file and enroll them in a campaign",
-		Long: `Import reads the partner file twice. The first pass checks every row (and,
-when a program is known, every tier and fact name against it) and reports every
-problem as file:line: column: message; if there is any, nothing is imported
-and the exit code is 2, unless --skip-invalid imports the valid rows only.
+		Long: `Import reads the partner file once, checking every row (and, when a program
+is known, every tier and fact name against it) while it streams the valid rows
+into PostgreSQL. Every problem is reported as file:line: column: message; if
+there is any, the transaction is rolled back, nothing is imported and the exit
+code is 2, unless --skip-invalid imports the valid rows only.
 
-The second pass streams the rows into PostgreSQL and merges them in one
-transaction: new partners are inserted, changed ones updated (each changed fact
-is recorded with its old and new value), identical ones left alone, so
-importing the same file again changes nothing. Every partner in the file is
-enrolled in the campaign, which is created as a draft if needed.
+The rows are merged in one transaction: new partners are inserted, changed ones
+updated (each changed fact is recorded with its old and new value), identical
+ones left alone, so importing the same file again changes nothing. Every
+partner in the file is enrolled in the campaign, which is created as a draft if
+needed.
 
 The program is --program, else the one stored with the campaign at launch.`,
 		Args: cobra.ExactArgs(1),
@@ -107,21 +108,6 @@ func runImport(cmd *cobra.Command, o importOptions, file string) error {
 	}
 
 	start := time.Now()
-	v, err := validatePartnerFile(file, prog)
-	if err != nil {
-		return err
-	}
-	for _, p := range v.problems {
-		fmt.Fprintln(cmd.ErrOrStderr(), p)
-	}
-	if len(v.problems) > 0 {
-		if !o.skipInvalid {
-			return badInputf("%s: %d problems in %d of %d rows; nothing imported (fix them, or pass --skip-invalid to import the valid rows)",
-				file, len(v.problems), len(v.badLines), v.rows)
-		}
-		log.Warn().Int("invalid_rows", len(v.badLines)).Int("problems", len(v.problems)).Msg("skipping invalid rows")
-	}
-
 	f, err := os.Open(file)
 	if err != nil {
 		return badInput(err)
@@ -131,14 +117,25 @@ func runImport(cmd *cobra.Command, o importOptions, file string) error {
 	if err != nil {
 		return badInput(err)
 	}
-	res, err := st.ImportPartners(ctx, o.campaign, &validRows{r: r, bad: v.badLines}, "import:"+filepath.Base(file))
-	if err != nil {
+	v := &checkedRows{r: r, file: file, prog: prog, skipInvalid: o.skipInvalid, firstLine: map[string]int{}}
+	res, err := st.ImportPartners(ctx, o.campaign, v, "import:"+filepath.Base(file))
+	for _, p := range v.problems {
+		fmt.Fprintln(cmd.ErrOrStderr(), p)
+	}
+	if errors.Is(err, errInvalidRows) {
+		return badInputf("%s: %d problems in %d of %d rows; nothing imported (fix them, or pass --skip-invalid to import the valid rows)",
+			file, len(v.problems), v.badRows, v.rows)
+	}
+	if err != nil { // an inputError (the file became unreadable) still exits 2
 		return err
 	}
-	logImport(log, res, len(v.badLines), time.Since(start))
+	if v.badRows > 0 {
+		log.Warn().Int("invalid_rows", v.badRows).Int("problems", len(v.problems)).Msg("skipped invalid rows")
+	}
+	logImport(log, res, v.badRows, time.Since(start))
 	summary := fmt.Sprintf("imported %s into campaign %s: %s", file, o.campaign, res)
-	if len(v.badLines) > 0 {
-		summary += fmt.Sprintf("; skipped %d invalid rows", len(v.badLines))
+	if v.badRows > 0 {
+		summary += fmt.Sprintf("; skipped %d invalid rows", v.badRows)
 	}
 	fmt.Fprintln(cmd.OutOrStdout(), summary)
 
@@ -161,59 +158,77 @@ func logImport(log zerolog.Logger, res store.ImportResult, skipped int, took tim
 		Msg("partners imported")
 }
 
-// validation is what the first pass found.
-type validation struct {
-	rows     int
-	problems []string
-	// badLines are the lines of rows with a problem, skipped by --skip-invalid.
-	badLines map[int]bool
+// errInvalidRows ends the row stream of a file with problems when invalid
+// rows may not be skipped, so that the import rolls back.
+var errInvalidRows = errors.New("the partner file has invalid rows")
+
+// checkedRows streams a partner file's valid rows into the import while it
+// collects every problem: row errors, rows the program refuses, and partner
+// IDs given twice. Invalid rows are never passed on. Unless skipInvalid, a
+// file with any problem ends with errInvalidRows instead of io.EOF (after
+// reading to the end, so every problem is reported), and once a problem is
+// found no further row is passed on: the import will be rolled back anyway.
+type checkedRows struct {
+	r           *partnerfile.Reader
+	file        string
+	prog        *program.Program
+	skipInvalid bool
+	firstLine   map[string]int
+
+	rows, badRows int
+	problems      []string
 }
 
-// validatePartnerFile reads the whole file, collecting every problem: row
-// errors, rows the program refuses, and partner IDs given twice.
-func validatePartnerFile(file string, prog *program.Program) (validation, error) {
-	v := validation{badLines: map[int]bool{}}
-	f, err := os.Open(file)
-	if err != nil {
-		return v, badInput(err)
-	}
-	defer f.Close()
-	r, err := partnerfile.NewReader(f, file)
-	if err != nil {
-		return v, badInput(err)
-	}
-	firstLine := map[string]int{}
+func (c *checkedRows) Next() (partnerfile.Row, error) {
 	for {
-		row, err := r.Next()
+		row, err := c.r.Next()
 		if errors.Is(err, io.EOF) {
-			break
+			if len(c.problems) > 0 && !c.skipInvalid {
+				return row, errInvalidRows
+			}
+			return row, io.EOF
 		}
 		var rowErr *partnerfile.RowError
 		if errors.As(err, &rowErr) {
-			v.rows++
-			v.problems = append(v.problems, formatRowError(file, rowErr))
-			v.badLines[rowErr.Line] = true
+			c.rows++
+			c.record(rowErr)
 			continue
 		}
 		if err != nil {
-			return v, badInputf("%s: %v", file, err)
+			return row, badInputf("%s: %v", c.file, err)
 		}
-		v.rows++
-		if prog != nil {
-			for _, e := range partnerfile.CheckAgainst(prog, row) {
-				v.problems = append(v.problems, formatRowError(file, e))
-				v.badLines[row.Line] = true
-			}
-		}
-		if first, dup := firstLine[row.PartnerID]; dup {
-			v.problems = append(v.problems, formatRowError(file, &partnerfile.RowError{File: file, Line: row.Line,
-				Column: "partner_id", Message: fmt.Sprintf("partner %q is already on line %d", row.PartnerID, first)}))
-			v.badLines[row.Line] = true
-		} else {
-			firstLine[row.PartnerID] = row.Line
+		c.rows++
+		if c.check(row) && (c.skipInvalid || len(c.problems) == 0) {
+			return row, nil
 		}
 	}
-	return v, nil
+}
+
+// check reports whether row is valid, recording its problems if not.
+func (c *checkedRows) check(row partnerfile.Row) bool {
+	var errs []*partnerfile.RowError
+	if c.prog != nil {
+		errs = partnerfile.CheckAgainst(c.prog, row)
+	}
+	if first, dup := c.firstLine[row.PartnerID]; dup {
+		errs = append(errs, &partnerfile.RowError{File: c.file, Line: row.Line,
+			Column: "partner_id", Message: fmt.Sprintf("partner %q is already on line %d", row.PartnerID, first)})
+	} else {
+		c.firstLine[row.PartnerID] = row.Line
+	}
+	c.record(errs...)
+	return len(errs) == 0
+}
+
+// record counts one bad row with its problems, if it has any.
+func (c *checkedRows) record(errs ...*partnerfile.RowError) {
+	if len(errs) == 0 {
+		return
+	}
+	c.badRows++
+	for _, e := range errs {
+		c.problems = append(c.problems, formatRowError(c.file, e))
+	}
 }
 
 func formatRowError(file string, e *partnerfile.RowError) string {
@@ -224,27 +239,4 @@ func formatRowError(file string, e *partnerfile.RowError) string {
 		return fmt.Sprintf("%s:%d: %s", file, e.Line, e.Message)
 	}
 	return fmt.Sprintf("%s:%d: %s: %s", file, e.Line, e.Column, e.Message)
-}
-
-// validRows streams the rows the first pass found valid.
-type validRows struct {
-	r   *partnerfile.Reader
-	bad map[int]bool
-}
-
-func (v *validRows) Next() (partnerfile.Row, error) {
-	for {
-		row, err := v.r.Next()
-		var rowErr *partnerfile.RowError
-		if errors.As(err, &rowErr) && v.bad[rowErr.Line] {
-			continue
-		}
-		if err != nil {
-			return row, err // io.EOF, or the file changed since it was checked
-		}
-		if v.bad[row.Line] {
-			continue
-		}
-		return row, nil
-	}
 }

@@ -81,7 +81,7 @@ func TestImportWithErrorsImportsNothingAndListsEveryError(t *testing.T) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr)
 		}
 	}
-	if !strings.Contains(err.Error(), "nothing imported") {
+	if !strings.Contains(err.Error(), "3 problems in 3 of 5 rows; nothing imported") {
 		t.Errorf("error = %v", err)
 	}
 	if n := countRows(t, db, `SELECT (SELECT count(*) FROM partners) + (SELECT count(*) FROM campaigns) + (SELECT count(*) FROM enrollments)`); n != 0 {
@@ -98,6 +98,31 @@ func TestImportWithErrorsImportsNothingAndListsEveryError(t *testing.T) {
 	}
 	if n := countRows(t, db, `SELECT count(*) FROM partners WHERE partner_id IN ('p1', 'p4') AND name <> 'Acme again'`); n != 2 {
 		t.Fatalf("%d valid partners imported, want 2", n)
+	}
+}
+
+// The file is read once, streaming into the transaction: a bad row after
+// good ones, even the last one, must still roll back the changes of the rows
+// before it.
+func TestImportWithABadLastRowChangesNothingStored(t *testing.T) {
+	db := starterDB(t)
+	if _, _, err := execStarter(t, "import", "--campaign", "c1", writeFile(t, "a.csv", goodFile)); err != nil {
+		t.Fatal(err)
+	}
+	changed := writeFile(t, "b.csv", header+
+		"p1,Acme,ops@acme.example,en,Premier,9999.00,50,VCP:2|VSP:1,Cloud,Sales\n"+
+		"p9,Nine,n@nine.example,en,Premier,0,0,,,\n"+
+		"p2,Bolt,hi@bolt.example,en,Enterprise,0,-3,,,\n")
+	_, stderr, err := execStarter(t, "import", "--campaign", "c2", changed)
+	var in inputError
+	if !errors.As(err, &in) || !strings.Contains(stderr, changed+":4: points:") {
+		t.Fatalf("err = %v, stderr = %s; want an input error naming line 4", err, stderr)
+	}
+	if n := countRows(t, db, `SELECT count(*) FROM partners WHERE partner_id = 'p9' OR points <> 5 AND partner_id = 'p1'`); n != 0 {
+		t.Fatalf("a rolled-back import changed %d partners", n)
+	}
+	if n := countRows(t, db, `SELECT (SELECT count(*) FROM partner_fact_changes) + (SELECT count(*) FROM campaigns WHERE campaign_id = 'c2')`); n != 0 {
+		t.Fatalf("a rolled-back import left %d fact changes or campaigns", n)
 	}
 }
 
