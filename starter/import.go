@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -214,7 +215,7 @@ func (c *checkedRows) check(row partnerfile.Row) bool {
 		errs = append(errs, &partnerfile.RowError{File: c.file, Line: row.Line,
 			Column: "partner_id", Message: fmt.Sprintf("partner %q is already on line %d", row.PartnerID, first)})
 	} else {
-		c.firstLine[row.PartnerID] = row.Line
+		c.firstLine[strings.Clone(row.PartnerID)] = row.Line // not the whole CSV record the ID points into
 	}
 	c.record(errs...)
 	return len(errs) == 0
