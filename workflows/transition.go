@@ -27,6 +27,10 @@ const (
 	// only at the next reminder, so the Web UI never shows a notified
 	// partner as waiting-launch.
 	changeShowNotified = "show-notified"
+	// changeLocalStore: the Postgres activities (LoadPartner, RecordStage,
+	// ApplyTierChange) run as local activities, recorded as one marker
+	// each, instead of regular activities scheduled through the server.
+	changeLocalStore = "local-store-activities"
 )
 
 // seenMessagesKept bounds the duplicate-detection memory carried in state.
@@ -110,7 +114,7 @@ type transition struct {
 
 func newTransition(ctx workflow.Context, in TransitionInput) (*transition, error) {
 	if err := in.Validate(); err != nil {
-		return nil, temporal.NewNonRetryableApplicationError(err.Error(), "InvalidInput", err)
+		return nil, temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrTypeInvalidInput, err)
 	}
 	prog := in.Program
 	rule, _ := prog.Transition(in.OldTier)
@@ -129,7 +133,7 @@ func newTransition(ctx workflow.Context, in TransitionInput) (*transition, error
 	}
 	deadline, err := prog.Deadline(in.OldTier, in.LaunchAt)
 	if err != nil {
-		return nil, temporal.NewNonRetryableApplicationError(err.Error(), "InvalidInput", err)
+		return nil, temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrTypeInvalidInput, err)
 	}
 	t.s = &State{
 		Stage:       StageWaitingLaunch,
@@ -240,8 +244,7 @@ func (t *transition) reevaluate(ctx workflow.Context) {
 // evaluate loads the partner's facts from Postgres and applies the rules.
 func (t *transition) evaluate(ctx workflow.Context) {
 	var snap activities.PartnerSnapshot
-	t.count(6)
-	err := workflow.ExecuteActivity(storeOptions(ctx), activityLoadPartner,
+	err := t.store(ctx, activityLoadPartner,
 		activities.PartnerRef{CampaignID: t.in.CampaignID, PartnerID: t.in.PartnerID}).Get(ctx, &snap)
 	if err != nil {
 		// Postgres errors are retried without limit; what arrives here is
@@ -380,13 +383,27 @@ func (t *transition) changeTier(ctx workflow.Context, step, to, outcome, reason,
 		FromTier: t.s.CurrentTier, ToTier: to, Outcome: outcome, Reason: reason, Actor: actor,
 	}
 	var res activities.TierChangeResult
-	t.count(6)
-	if err := workflow.ExecuteActivity(storeOptions(ctx), activityApplyTierChange, change).Get(ctx, &res); err != nil {
+	if err := t.store(ctx, activityApplyTierChange, change).Get(ctx, &res); err != nil {
 		t.log.Error("apply tier change failed", "step", step, "error", err)
 		return
 	}
 	t.log.Info("tier changed", "step", step, "from", change.FromTier, "to", to, "outcome", outcome, "applied", res.Applied)
 	t.s.CurrentTier = to
+}
+
+// store runs one Postgres activity. Runs that had already called one before
+// changeLocalStore keep scheduling them as regular activities, as their
+// histories say; every other run (new ones, continued ones, and running
+// ones at their first store call since) runs them as local activities. The
+// SDK takes the version once per run, at the first call, so a run never
+// mixes the two.
+func (t *transition) store(ctx workflow.Context, activity string, arg any) workflow.Future {
+	if workflow.GetVersion(ctx, changeLocalStore, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		t.count(6)
+		return workflow.ExecuteActivity(storeOptions(ctx), activity, arg)
+	}
+	t.count(1) // the marker; the workflow task is shared with what follows
+	return workflow.ExecuteLocalActivity(storeLocalOptions(ctx), activity, arg)
 }
 
 // sendEmail asks the email worker to send one message; it reports whether
@@ -448,8 +465,7 @@ func (t *transition) record(ctx workflow.Context) {
 		RemindersSent: t.remindersSent(), Outcome: t.s.Outcome, NewTier: t.s.NewTier,
 		EmailFailed: len(t.s.EmailFailures) > 0, Seq: t.s.Seq,
 	}
-	t.count(6)
-	if err := workflow.ExecuteActivity(storeOptions(ctx), activityRecordStage, u).Get(ctx, nil); err != nil {
+	if err := t.store(ctx, activityRecordStage, u).Get(ctx, nil); err != nil {
 		t.log.Error("record stage failed", "stage", t.s.Stage, "error", err)
 	}
 }
@@ -512,7 +528,8 @@ func (t *transition) shouldContinueAsNew(ctx workflow.Context) bool {
 
 // count keeps a conservative estimate of this run's history length: the
 // test environment does not report one, and a real server's count is
-// always at least this (an activity is 3 events plus a workflow task's 3).
+// always at least this (an activity is 3 events plus a workflow task's 3; a
+// local activity is its marker, in a workflow task counted elsewhere).
 func (t *transition) count(events int) { t.estimatedEvents += events }
 
 // continueOrFail ends this run with continue-as-new carrying the full state,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
@@ -701,5 +703,61 @@ func TestSearchAttributesFollowTheTransition(t *testing.T) {
 		return ok && v == "demoted"
 	}) {
 		t.Error("Outcome was not set at the deadline")
+	}
+}
+
+// TestStoreStepsRunAsLocalActivities: a new run reads and writes Postgres as
+// local activities, in the worker that runs it (one marker event each, no
+// task queue round trip); only the email goes through the rate-limited email
+// queue. A run that began before changeLocalStore keeps scheduling regular
+// activities, as its history says. Both do the same things.
+func TestStoreStepsRunAsLocalActivities(t *testing.T) {
+	store := []string{activityApplyTierChange, activityLoadPartner, activityRecordStage}
+	for _, c := range []struct {
+		name           string
+		version        workflow.Version
+		local, regular []string
+	}{
+		{"new run", 1, store, []string{activitySendEmail}},
+		{"run from before the change", workflow.DefaultVersion, nil, append(slices.Clone(store), activitySendEmail)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			prog := loadExample(t, "vmware-2009")
+			prog.ApplyAt = program.ApplyAtQualification // a tier change at the announcement too
+			h := newHarness(t, prog, "Enterprise", enterpriseFacts)
+			if c.version == workflow.DefaultVersion {
+				h.env.OnGetVersion(changeLocalStore, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+			}
+			var mu sync.Mutex
+			local, regular := map[string]bool{}, map[string]bool{}
+			h.env.SetOnLocalActivityStartedListener(func(info *activity.Info, _ context.Context, _ []any) {
+				mu.Lock()
+				defer mu.Unlock()
+				local[info.ActivityType.Name] = true
+			})
+			h.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+				mu.Lock()
+				defer mu.Unlock()
+				regular[info.ActivityType.Name] = true
+			})
+			r := h.run()
+			if got := slices.Sorted(maps.Keys(local)); !slices.Equal(got, c.local) {
+				t.Errorf("local activities %v, want %v", got, c.local)
+			}
+			if got := slices.Sorted(maps.Keys(regular)); !slices.Equal(got, c.regular) {
+				t.Errorf("regular activities %v, want %v", got, c.regular)
+			}
+			// One read at the announcement, one per reminder slot, one at
+			// the deadline; the early tier change and the outcome.
+			if r.Outcome != "kept" || len(h.be.loads) != len(prog.Reminders)+2 || len(h.be.changes) != 2 {
+				t.Fatalf("result %+v, %d loads, %d tier changes", r, len(h.be.loads), len(h.be.changes))
+			}
+			if got := h.be.steps(); !slices.Equal(got, []string{"announcement", "outcome"}) {
+				t.Fatalf("emails = %v", got)
+			}
+			if last := h.be.stages[len(h.be.stages)-1]; last.Stage != string(StageDone) || last.Outcome != "kept" {
+				t.Fatalf("last stage update %+v", last)
+			}
+		})
 	}
 }

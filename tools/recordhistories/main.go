@@ -9,6 +9,9 @@
 //
 // Its activities are in-memory stand-ins: the histories record the
 // workflow's decisions, and the activities' results are part of the history.
+// They are registered on the workflow worker, which also runs them as local
+// activities (the Postgres ones since local-store-activities), and on the
+// email worker.
 package main
 
 import (
