@@ -47,6 +47,9 @@ func PartnerTransition(ctx workflow.Context, in TransitionInput) (Result, error)
 	if err := t.registerHandlers(ctx); err != nil {
 		return Result{}, err
 	}
+	if err := t.loadProgram(ctx); err != nil {
+		return Result{}, err
+	}
 	if err := t.show(ctx); err != nil {
 		return Result{}, err
 	}
@@ -98,7 +101,8 @@ func PartnerTransition(ctx workflow.Context, in TransitionInput) (Result, error)
 }
 
 // transition is one run of the workflow: the input, the program's rules for
-// this partner, and the durable state.
+// this partner, and the durable state. prog, rule and s are set together,
+// once the program is known (ready).
 type transition struct {
 	in   TransitionInput
 	prog *program.Program
@@ -114,34 +118,74 @@ type transition struct {
 
 func newTransition(ctx workflow.Context, in TransitionInput) (*transition, error) {
 	if err := in.Validate(); err != nil {
-		return nil, temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrTypeInvalidInput, err)
+		return nil, invalidInput(err)
 	}
-	prog := in.Program
-	rule, _ := prog.Transition(in.OldTier)
 	t := &transition{
-		in:   in,
-		prog: &prog,
-		rule: rule,
-		id:   workflow.GetInfo(ctx).WorkflowExecution.ID,
-		log:  log.With(workflow.GetLogger(ctx), "campaign_id", in.CampaignID, "partner_id", in.PartnerID),
+		in:  in,
+		id:  workflow.GetInfo(ctx).WorkflowExecution.ID,
+		log: log.With(workflow.GetLogger(ctx), "campaign_id", in.CampaignID, "partner_id", in.PartnerID),
 	}
-	if in.State != nil {
-		s := *in.State
-		s.Runs++
-		t.s = &s
-		return t, nil
-	}
-	deadline, err := prog.Deadline(in.OldTier, in.LaunchAt)
-	if err != nil {
-		return nil, temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrTypeInvalidInput, err)
-	}
-	t.s = &State{
-		Stage:       StageWaitingLaunch,
-		Deadline:    deadline,
-		CurrentTier: in.OldTier,
-		Evaluation:  program.Evaluation{OldTier: in.OldTier, ExpectedTier: rule.Expect},
+	if in.Program != nil {
+		return t, t.start(in.Program)
 	}
 	return t, nil
+}
+
+// loadProgram reads the campaign's program from Postgres when the input does
+// not carry it, as a local activity (the worker caches it per campaign), and
+// starts the run with it. A campaign without a stored program fails the
+// workflow: no retry can give it one.
+func (t *transition) loadProgram(ctx workflow.Context) error {
+	if t.ready() {
+		return nil
+	}
+	var prog program.Program
+	t.count(1)
+	if err := workflow.ExecuteLocalActivity(storeLocalOptions(ctx), activityLoadProgram,
+		activities.CampaignRef{CampaignID: t.in.CampaignID}).Get(ctx, &prog); err != nil {
+		// Postgres errors are retried without end: what arrives here is
+		// permanent (NoProgram).
+		return temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("load the program of campaign %s: %v", t.in.CampaignID, err), activities.ErrTypeNoProgram, err)
+	}
+	return t.start(&prog)
+}
+
+// ready reports whether the run has its program, and so its rules and state.
+// Only messages that arrive in the first workflow task, while the program
+// loads, find it not ready.
+func (t *transition) ready() bool { return t.prog != nil }
+
+// start sets the run's program, its rule for the partner's old tier, and its
+// state: the one carried across continue-as-new, or a new one.
+func (t *transition) start(prog *program.Program) error {
+	if err := t.in.checkProgram(prog); err != nil {
+		return invalidInput(err)
+	}
+	rule, _ := prog.Transition(t.in.OldTier)
+	var s State
+	if t.in.State != nil {
+		s = *t.in.State
+		s.Runs++
+	} else {
+		deadline, err := prog.Deadline(t.in.OldTier, t.in.LaunchAt)
+		if err != nil {
+			return invalidInput(err)
+		}
+		s = State{
+			Stage:       StageWaitingLaunch,
+			Deadline:    deadline,
+			CurrentTier: t.in.OldTier,
+			Evaluation:  program.Evaluation{OldTier: t.in.OldTier, ExpectedTier: rule.Expect},
+		}
+	}
+	t.prog, t.rule, t.s = prog, rule, &s
+	return nil
+}
+
+// invalidInput fails the workflow: nothing in it can be retried into working.
+func invalidInput(err error) error {
+	return temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrTypeInvalidInput, err)
 }
 
 // waitForLaunch sleeps until the campaign's launch date, still answering
@@ -544,6 +588,9 @@ func (t *transition) continueOrFail(ctx workflow.Context, err error) (Result, er
 	t.drainSignals()
 	next := t.in
 	next.State = t.s
+	// The next run loads the program by campaign, like a new launch: the
+	// input stays small however long the program is.
+	next.ProgramID, next.Program = t.prog.ID, nil
 	t.log.Info("continuing as new", "history_length", workflow.GetInfo(ctx).GetCurrentHistoryLength(), "runs", t.s.Runs)
 	return Result{}, workflow.NewContinueAsNewError(ctx, WorkflowName, next)
 }
@@ -579,6 +626,10 @@ func (t *transition) status(now time.Time) Status {
 func sameMissing(a, b program.Missing) bool {
 	return a.Kind == b.Kind && a.Name == b.Name && a.Have == b.Have && a.Need == b.Need && slices.Equal(a.Options, b.Options)
 }
+
+// errStarting answers a status Query that comes before the run has loaded
+// its program.
+var errStarting = errors.New("the transition is starting (loading its campaign's program); ask again in a moment")
 
 // errDecided rejects messages once the outcome is being decided or applied.
 var errDecided = errors.New("the transition is already being decided or is finished; nothing can change it now")
