@@ -19,12 +19,20 @@ const (
 	ErrTypeEmailRejected   = "EmailRejected"
 	// ErrTypeInvalidInput is an activity input that lacks a required field.
 	ErrTypeInvalidInput = "InvalidInput"
+	// ErrTypeNoProgram: the campaign does not exist or has no stored
+	// program (it was never launched), so no transition of it can run.
+	ErrTypeNoProgram = "NoProgram"
 )
 
 // PartnerRef names one partner in one campaign.
 type PartnerRef struct {
 	CampaignID string `json:"campaign_id"`
 	PartnerID  string `json:"partner_id"`
+}
+
+// CampaignRef names the campaign whose stored program a transition runs.
+type CampaignRef struct {
+	CampaignID string `json:"campaign_id"`
 }
 
 // PartnerSnapshot is a partner's contact and facts as Postgres has them now.

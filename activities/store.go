@@ -3,20 +3,56 @@ package activities
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 
 	"github.com/rs/zerolog"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/tiershift/tiershift/logging"
+	"github.com/tiershift/tiershift/program"
 	"github.com/tiershift/tiershift/store"
 )
 
-// Store holds the Postgres activities: reading a partner's facts, mirroring a
-// workflow's stage and applying tier changes. Each is idempotent.
+// Store holds the Postgres activities: reading a campaign's program and a
+// partner's facts, mirroring a workflow's stage and applying tier changes.
+// Each is idempotent.
 type Store struct {
 	DB  *store.Store
 	Log zerolog.Logger
+
+	// programs caches LoadProgram's answers by campaign ID.
+	programs sync.Map
+}
+
+// LoadProgram returns the program campaign was launched with, which
+// `starter launch` stores before it starts any workflow. A launched
+// campaign's program never changes (the store refuses another), so each
+// worker reads it from Postgres once per campaign. A campaign that does not
+// exist or has no stored program is a non-retryable NoProgram error.
+func (a *Store) LoadProgram(ctx context.Context, ref CampaignRef) (*program.Program, error) {
+	if p, ok := a.programs.Load(ref.CampaignID); ok {
+		return p.(*program.Program), nil
+	}
+	log := a.logger(ctx, ref.CampaignID, "", "")
+	c, err := a.DB.GetCampaign(ctx, ref.CampaignID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("campaign %q does not exist, so it has no program to run", ref.CampaignID), ErrTypeNoProgram, err)
+	}
+	if err != nil {
+		log.Error().Err(err).Msg("load program failed")
+		return nil, err
+	}
+	if c.Program == nil {
+		return nil, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("campaign %q (state %s) has no stored program: `starter launch --campaign %s --program P.yaml` stores it before it starts any workflow",
+				ref.CampaignID, c.State, ref.CampaignID), ErrTypeNoProgram, nil)
+	}
+	log.Debug().Str("program", c.Program.ID).Msg("program loaded")
+	p, _ := a.programs.LoadOrStore(ref.CampaignID, c.Program)
+	return p.(*program.Program), nil
 }
 
 // LoadPartner returns a partner's contact and facts as Postgres has them now.

@@ -3,7 +3,9 @@ package activities_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/rs/zerolog"
 	"go.temporal.io/sdk/temporal"
@@ -99,6 +101,39 @@ func TestLoadPartner(t *testing.T) {
 	}
 	if !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("unknown partner error does not wrap store.ErrNotFound: %v", err)
+	}
+}
+
+func TestLoadProgramReadsTheLaunchedProgramOnce(t *testing.T) {
+	a, db := newStoreActivities(t)
+	ctx := context.Background()
+	for _, c := range []struct{ campaign, want string }{
+		{"c1", "has no stored program"}, // a draft: imported, not launched
+		{"ghost", "does not exist"},
+	} {
+		_, err := a.LoadProgram(ctx, activities.CampaignRef{CampaignID: c.campaign})
+		var appErr *temporal.ApplicationError
+		if !errors.As(err, &appErr) || appErr.Type() != activities.ErrTypeNoProgram || !appErr.NonRetryable() ||
+			!strings.Contains(err.Error(), c.want) {
+			t.Fatalf("campaign %s: %v; want a non-retryable NoProgram error saying it %s", c.campaign, err, c.want)
+		}
+	}
+
+	launched := &program.Program{ID: "v1", Name: "Test", OldTiers: []string{"Premier"},
+		Tiers: []program.Tier{{Name: "Gold"}}, Fallback: "Gold",
+		Transitions: []program.Transition{{From: "Premier", Grace: program.Duration{Months: 6}, Expect: "Gold"}}}
+	if err := a.DB.RecordLaunch(ctx, "c1", "p.yaml", launched, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	got, err := a.LoadProgram(ctx, activities.CampaignRef{CampaignID: "c1"})
+	if err != nil || got.ID != "v1" || len(got.Transitions) != 1 || got.Transitions[0].Expect != "Gold" {
+		t.Fatalf("launched campaign: %+v, %v", got, err)
+	}
+	// A launched campaign's program never changes, so the worker reads it
+	// once: the second call does not go to Postgres.
+	db.Exec(t, `UPDATE campaigns SET program = NULL WHERE campaign_id = 'c1'`)
+	if again, err := a.LoadProgram(ctx, activities.CampaignRef{CampaignID: "c1"}); err != nil || again.ID != "v1" {
+		t.Fatalf("second load: %+v, %v; want the program read the first time", again, err)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Environment variable names. docker-compose.yml uses exactly these; a test
@@ -23,7 +24,9 @@ const (
 	EnvMaxActivities     = "TIERSHIFT_MAX_CONCURRENT_ACTIVITIES"
 	EnvMaxWorkflowTasks  = "TIERSHIFT_MAX_CONCURRENT_WORKFLOW_TASKS"
 	EnvStickyCacheSize   = "TIERSHIFT_STICKY_CACHE_SIZE"
+	EnvStickyTimeout     = "TIERSHIFT_STICKY_TIMEOUT"
 	EnvDBMaxConns        = "TIERSHIFT_DB_MAX_CONNS"
+	EnvPprofAddr         = "TIERSHIFT_PPROF_ADDR"
 	EnvSendGridAPIKey    = "SENDGRID_API_KEY"
 	EnvSendGridAPIURL    = "SENDGRID_API_URL"
 	EnvLogFormat         = "LOG_FORMAT"
@@ -40,6 +43,17 @@ const (
 	DefaultSendGridAPIURL    = "https://api.sendgrid.com"
 	// DefaultEmailRate is messages per second across all workers; 0 means unlimited.
 	DefaultEmailRate = 50.0
+	// DefaultStickyTimeout is how long a workflow task waits for the worker
+	// that has the workflow cached. The SDK's 5 s is shorter than the task
+	// backlog of a deadline wave, and every task that waits longer is
+	// replayed from its whole history by another poll: work for the worker
+	// and for the server at the worst moment. A worker that stops polling
+	// is noticed by the server sooner than this.
+	DefaultStickyTimeout = time.Minute
+	// DefaultWorkflowPollers is the worker's concurrent workflow task polls
+	// (the SDK's default is 2): at a deadline wave the tasks wait for a poll
+	// to carry them, and 8 finished 2,000 partners ~15% sooner than 2.
+	DefaultWorkflowPollers = 8
 )
 
 // Config is the settings of one process.
@@ -55,11 +69,15 @@ type Config struct {
 	MaxActivities     int
 	MaxWorkflowTasks  int
 	StickyCacheSize   int
+	StickyTimeout     time.Duration
 	DBMaxConns        int32
 	SendGridAPIKey    string
 	SendGridAPIURL    string
 	LogFormat         string
 	LogLevel          string
+	// PprofAddr, when set, is where the worker serves net/http/pprof
+	// (e.g. localhost:6060), for profiling; empty serves nothing.
+	PprofAddr string
 }
 
 // CaptureMode reports whether mail is recorded instead of sent: there is no
@@ -98,12 +116,14 @@ func fromLookup(lookup func(string) (string, bool)) (Config, error) {
 		TaskQueue:         str(EnvTaskQueue, DefaultTaskQueue),
 		EmailTaskQueue:    str(EnvEmailTaskQueue, ""),
 		EmailRate:         DefaultEmailRate,
-		WorkflowPollers:   num(EnvWorkflowPollers, 0),
+		WorkflowPollers:   num(EnvWorkflowPollers, DefaultWorkflowPollers),
 		ActivityPollers:   num(EnvActivityPollers, 0),
 		MaxActivities:     num(EnvMaxActivities, 0),
 		MaxWorkflowTasks:  num(EnvMaxWorkflowTasks, 0),
 		StickyCacheSize:   num(EnvStickyCacheSize, 0),
+		StickyTimeout:     DefaultStickyTimeout,
 		DBMaxConns:        int32(num(EnvDBMaxConns, 0)),
+		PprofAddr:         str(EnvPprofAddr, ""),
 		SendGridAPIKey:    str(EnvSendGridAPIKey, ""),
 		SendGridAPIURL:    str(EnvSendGridAPIURL, DefaultSendGridAPIURL),
 		LogFormat:         str(EnvLogFormat, "auto"),
@@ -115,6 +135,14 @@ func fromLookup(lookup func(string) (string, bool)) (Config, error) {
 			problems = append(problems, fmt.Sprintf("%s=%q: want messages per second >= 0 (0 = unlimited)", EnvEmailRate, v))
 		} else {
 			c.EmailRate = r
+		}
+	}
+	if v := str(EnvStickyTimeout, ""); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Second {
+			problems = append(problems, fmt.Sprintf("%s=%q: want a duration of at least 1s, such as 30s or 2m", EnvStickyTimeout, v))
+		} else {
+			c.StickyTimeout = d
 		}
 	}
 	if c.EmailTaskQueue == "" {
@@ -136,7 +164,7 @@ func Names() []string {
 	return []string{
 		EnvDatabaseURL, EnvTemporalAddress, EnvTemporalNamespace, EnvTaskQueue,
 		EnvEmailTaskQueue, EnvEmailRate, EnvWorkflowPollers, EnvActivityPollers,
-		EnvMaxActivities, EnvMaxWorkflowTasks, EnvStickyCacheSize, EnvDBMaxConns,
+		EnvMaxActivities, EnvMaxWorkflowTasks, EnvStickyCacheSize, EnvStickyTimeout, EnvDBMaxConns, EnvPprofAddr,
 		EnvSendGridAPIKey, EnvSendGridAPIURL, EnvLogFormat, EnvLogLevel,
 	}
 }

@@ -316,7 +316,7 @@ func (l *launcher) startOne(ctx context.Context, t store.LaunchTarget) error {
 		PartnerID:      t.PartnerID,
 		OldTier:        t.OldTier,
 		LaunchAt:       l.launchAt,
-		Program:        *l.prog,
+		ProgramID:      l.prog.ID,
 		EmailTaskQueue: l.env.cfg.EmailTaskQueue,
 	}
 	if err := in.Validate(); err != nil {

@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
@@ -254,6 +255,46 @@ func TestLaunchTwiceStartsOneWorkflowPerPartner(t *testing.T) {
 	}
 	if s := d.GetExecutionConfig().GetUserMetadata().GetSummary(); s == nil || !strings.Contains(string(s.GetData()), "Partner p1 · Enterprise → Gold by") {
 		t.Errorf("summary: %v", s)
+	}
+
+	// The start carries the program's ID, not the program: the worker loads
+	// the one stored with the campaign, and the transition runs on it.
+	first, err := f.tc.GetWorkflowHistory(context.Background(), workflows.WorkflowID(f.campaign, "p1"), "", false, 0).Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var in workflows.TransitionInput
+	if err := converter.GetDefaultDataConverter().FromPayloads(first.GetWorkflowExecutionStartedEventAttributes().GetInput(), &in); err != nil {
+		t.Fatal(err)
+	}
+	if in.Program != nil || in.ProgramID != "ops-test" {
+		t.Errorf("start input carries program %v and ID %q; want only the ID ops-test", in.Program != nil, in.ProgramID)
+	}
+	st := f.waitStatus("p1")
+	launchDay, _ := time.Parse(time.DateOnly, launchAt)
+	if st.Stage != workflows.StageWaitingLaunch || st.ExpectedTier != "Gold" || !st.Deadline.Equal(launchDay.AddDate(0, 6, 0)) {
+		t.Errorf("status of p1 = %+v; want waiting for launch, Gold due six months after %s", st, launchAt)
+	}
+}
+
+// waitStatus queries a partner's transition, polling until its first
+// workflow task has run (a Query needs one) or the deadline.
+func (f *opsFixture) waitStatus(partnerID string) workflows.Status {
+	f.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		v, err := f.tc.QueryWorkflow(context.Background(), workflows.WorkflowID(f.campaign, partnerID), "", workflows.QueryStatus)
+		if err == nil {
+			var st workflows.Status
+			if err := v.Get(&st); err != nil {
+				f.t.Fatal(err)
+			}
+			return st
+		}
+		if time.Now().After(deadline) {
+			f.t.Fatalf("status of %s: %v", partnerID, err)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }
 

@@ -5,7 +5,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
@@ -47,6 +51,14 @@ func run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 		Str("sendgrid_api_key", logging.Redact(cfg.SendGridAPIKey)).
 		Msg("worker starting")
 
+	if cfg.PprofAddr != "" {
+		stop, err := servePprof(cfg.PprofAddr, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+
 	pool, err := openDatabase(ctx, cfg)
 	if err != nil {
 		return err
@@ -72,6 +84,7 @@ func run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 		MaxConcurrentActivityTaskPollers:       cfg.ActivityPollers,
 		MaxConcurrentActivityExecutionSize:     cfg.MaxActivities,
 		MaxConcurrentWorkflowTaskExecutionSize: cfg.MaxWorkflowTasks,
+		StickyScheduleToStartTimeout:           cfg.StickyTimeout,
 	})
 	main.RegisterWorkflowWithOptions(workflows.PartnerTransition, workflow.RegisterOptions{Name: workflows.WorkflowName})
 	main.RegisterActivity(&activities.Store{DB: store.New(pool), Log: log})
@@ -127,4 +140,27 @@ func openDatabase(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error)
 		return nil, err
 	}
 	return pool, nil
+}
+
+// servePprof serves net/http/pprof on addr (TIERSHIFT_PPROF_ADDR) until stop
+// is called, on its own mux: nothing else is exposed.
+func servePprof(addr string, log zerolog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", config.EnvPprofAddr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			log.Error().Err(err).Msg("pprof server stopped")
+		}
+	}()
+	log.Info().Str("pprof_addr", ln.Addr().String()).Msg("serving pprof at http://" + ln.Addr().String() + "/debug/pprof/")
+	return func() { _ = srv.Close() }, nil
 }

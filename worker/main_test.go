@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -69,6 +71,7 @@ func TestWorkerStartsAndStopsOnCancel(t *testing.T) {
 	cfg.TaskQueue = temporaltest.TaskQueue(t)
 	cfg.EmailTaskQueue = config.EmailQueueFor(cfg.TaskQueue)
 	cfg.SendGridAPIKey = "SG.do-not-log-me"
+	cfg.PprofAddr = "127.0.0.1:0"
 	var logs syncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -86,6 +89,12 @@ func TestWorkerStartsAndStopsOnCancel(t *testing.T) {
 	if !strings.Contains(logs.String(), `"capture_mode":false`) {
 		t.Fatalf("the start line does not say mail is really sent:\n%s", logs.String())
 	}
+	pprofURL := "http://" + logField(t, logs.String(), "pprof_addr") + "/debug/pprof/cmdline"
+	if resp, err := http.Get(pprofURL); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %v %v; want the pprof handler TIERSHIFT_PPROF_ADDR asked for", pprofURL, resp, err)
+	} else {
+		resp.Body.Close()
+	}
 	cancel()
 	select {
 	case err := <-done:
@@ -95,4 +104,22 @@ func TestWorkerStartsAndStopsOnCancel(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("worker did not stop after cancel")
 	}
+	if _, err := http.Get(pprofURL); err == nil {
+		t.Errorf("pprof still served after the worker stopped")
+	}
+}
+
+// logField returns the first value of a string field in JSON log lines.
+func logField(t *testing.T, logs, field string) string {
+	t.Helper()
+	for line := range strings.Lines(logs) {
+		var m map[string]any
+		if json.Unmarshal([]byte(line), &m) == nil {
+			if v, ok := m[field].(string); ok {
+				return v
+			}
+		}
+	}
+	t.Fatalf("no %q in the logs:\n%s", field, logs)
+	return ""
 }

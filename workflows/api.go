@@ -38,6 +38,7 @@ const (
 // Activity names, as registered by the worker from the methods of
 // activities.Store and activities.Mailer.
 const (
+	activityLoadProgram     = "LoadProgram"
 	activityLoadPartner     = "LoadPartner"
 	activityRecordStage     = "RecordStage"
 	activityApplyTierChange = "ApplyTierChange"
@@ -84,11 +85,18 @@ const (
 
 // TransitionInput starts (or continues) one partner's transition.
 type TransitionInput struct {
-	CampaignID string          `json:"campaign_id"`
-	PartnerID  string          `json:"partner_id"`
-	OldTier    string          `json:"old_tier"`
-	LaunchAt   time.Time       `json:"launch_at"`
-	Program    program.Program `json:"program"`
+	CampaignID string    `json:"campaign_id"`
+	PartnerID  string    `json:"partner_id"`
+	OldTier    string    `json:"old_tier"`
+	LaunchAt   time.Time `json:"launch_at"`
+	// ProgramID is the ID of the campaign's program; when set, a run whose
+	// program says otherwise fails instead of running the wrong rules.
+	ProgramID string `json:"program_id,omitempty"`
+	// Program is nil for transitions started by `starter launch` and for
+	// continued runs: the workflow loads the program stored with the
+	// campaign (LoadProgram), which keeps every start small. Transitions
+	// launched before carry it here and run with it.
+	Program *program.Program `json:"program,omitempty"`
 	// EmailTaskQueue is where SendEmail runs (rate-limited workers); empty
 	// means config.EmailQueueFor(the workflow's task queue).
 	EmailTaskQueue string `json:"email_task_queue,omitempty"`
@@ -112,11 +120,26 @@ func (in TransitionInput) Validate() error {
 	if in.LaunchAt.IsZero() {
 		problems = append(problems, "launch date is not set")
 	}
-	if _, ok := in.Program.Transition(in.OldTier); !ok {
-		problems = append(problems, fmt.Sprintf("old tier %q has no transition in program %s", in.OldTier, in.Program.ID))
+	if in.Program != nil {
+		if err := in.checkProgram(in.Program); err != nil {
+			problems = append(problems, err.Error())
+		}
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("transition input: %s", strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// checkProgram rejects a program this transition cannot run: another
+// program than the one it was started for, or one without a transition for
+// its old tier.
+func (in TransitionInput) checkProgram(p *program.Program) error {
+	if in.ProgramID != "" && p.ID != in.ProgramID {
+		return fmt.Errorf("campaign %s runs program %q, not %q", in.CampaignID, p.ID, in.ProgramID)
+	}
+	if _, ok := p.Transition(in.OldTier); !ok {
+		return fmt.Errorf("old tier %q has no transition in program %s", in.OldTier, p.ID)
 	}
 	return nil
 }

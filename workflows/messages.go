@@ -13,8 +13,15 @@ import (
 // accepted, and why not) and a Signal (for Temporal batch operations over a
 // visibility query, and for outside systems that fire and forget). Both run
 // the same validator; an invalid Signal is logged and dropped.
+//
+// They are registered before the run loads its program, so that an Update
+// delivered with the first workflow task is not rejected as unknown; until
+// the program is there, messages wait for it (see handle).
 func (t *transition) registerHandlers(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandlerWithOptions(ctx, QueryStatus, func() (Status, error) {
+		if !t.ready() {
+			return Status{}, errStarting
+		}
 		return t.status(workflow.Now(ctx)), nil
 	}, workflow.QueryHandlerOptions{Description: "Stage, deadline, expected tier, what is missing, reminders sent and the next one due"}); err != nil {
 		return fmt.Errorf("register status query: %w", err)
@@ -50,10 +57,28 @@ func (m Withdraw) messageID() string       { return m.ID }
 // handle registers one message as an Update and as a Signal, both validated,
 // deduplicated by ID and applied the same way. settled, when set, returns
 // the condition an Update waits for before answering.
+//
+// Validation needs the program. An Update that comes before the run has it
+// is accepted unchecked, waits, and is validated then (failing, rather than
+// being rejected, if invalid); Signals are read only once it is there.
 func handle[M message](ctx workflow.Context, t *transition, name, description string,
 	validate func(M) error, apply func(M), settled func() func() bool) error {
+	validateWhenReady := func(m M) error {
+		if !t.ready() {
+			return nil
+		}
+		return validate(m)
+	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, name,
 		func(ctx workflow.Context, m M) (Status, error) {
+			if !t.ready() {
+				if err := workflow.Await(ctx, t.ready); err != nil {
+					return Status{}, err
+				}
+				if err := validate(m); err != nil {
+					return t.status(workflow.Now(ctx)), err
+				}
+			}
 			if t.accept(m.messageID()) {
 				apply(m)
 			}
@@ -63,7 +88,7 @@ func handle[M message](ctx workflow.Context, t *transition, name, description st
 			}
 			return t.status(workflow.Now(ctx)), err
 		},
-		workflow.UpdateHandlerOptions{Validator: validate, Description: description},
+		workflow.UpdateHandlerOptions{Validator: validateWhenReady, Description: description},
 	); err != nil {
 		return fmt.Errorf("register %s update: %w", name, err)
 	}
@@ -82,6 +107,9 @@ func handle[M message](ctx workflow.Context, t *transition, name, description st
 	}
 	// A coroutine receives the Signals for the life of the run ...
 	workflow.Go(ctx, func(ctx workflow.Context) {
+		if err := workflow.Await(ctx, t.ready); err != nil {
+			return
+		}
 		for {
 			var m M
 			ch.Receive(ctx, &m)

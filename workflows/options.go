@@ -10,18 +10,45 @@ import (
 	"github.com/tiershift/tiershift/email"
 )
 
-// storeOptions are for Postgres activities. A campaign runs for months, so an
-// outage must delay it, not fail it: retries never stop, backing off to a
-// minute. Only permanent errors (the partner is gone) end the retries.
+// storeRetry is the retry policy of the Postgres activities. A campaign runs
+// for months, so an outage must delay it, not fail it: retries never stop,
+// backing off to a minute. Only permanent errors (the partner is gone, an
+// input no retry can fix) end them.
+func storeRetry() *temporal.RetryPolicy {
+	return &temporal.RetryPolicy{
+		InitialInterval:        time.Second,
+		BackoffCoefficient:     2,
+		MaximumInterval:        time.Minute,
+		NonRetryableErrorTypes: []string{activities.ErrTypeUnknownPartner, activities.ErrTypeInvalidInput},
+	}
+}
+
+// storeOptions are for the Postgres activities of runs recorded before
+// changeLocalStore: regular activities, scheduled through the server.
 func storeOptions(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:        time.Second,
-			BackoffCoefficient:     2,
-			MaximumInterval:        time.Minute,
-			NonRetryableErrorTypes: []string{activities.ErrTypeUnknownPartner, "InvalidInput"},
-		},
+		RetryPolicy:         storeRetry(),
+	})
+}
+
+// storeRetryWindow stands for "never": a local activity's retries stop at
+// its ScheduleToCloseTimeout (the SDK defaults it to the StartToCloseTimeout,
+// which would give up after 30 seconds), so it is set longer than any
+// campaign lasts.
+const storeRetryWindow = 10 * 365 * 24 * time.Hour
+
+// storeLocalOptions run the Postgres activities as local activities, in the
+// worker that runs the workflow: no task queue round trip, and one marker
+// event in the history instead of three activity events and a workflow task.
+// Same timeout and retries as storeOptions. A backoff longer than the
+// workflow task timeout (10 s) waits on a timer, so a long Postgres outage
+// adds a few events a minute to each waiting workflow's history.
+func storeLocalOptions(ctx workflow.Context) workflow.Context {
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout:    30 * time.Second,
+		ScheduleToCloseTimeout: storeRetryWindow,
+		RetryPolicy:            storeRetry(),
 	})
 }
 

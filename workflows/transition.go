@@ -27,6 +27,10 @@ const (
 	// only at the next reminder, so the Web UI never shows a notified
 	// partner as waiting-launch.
 	changeShowNotified = "show-notified"
+	// changeLocalStore: the Postgres activities (LoadPartner, RecordStage,
+	// ApplyTierChange) run as local activities, recorded as one marker
+	// each, instead of regular activities scheduled through the server.
+	changeLocalStore = "local-store-activities"
 )
 
 // seenMessagesKept bounds the duplicate-detection memory carried in state.
@@ -41,6 +45,9 @@ func PartnerTransition(ctx workflow.Context, in TransitionInput) (Result, error)
 		return Result{}, err
 	}
 	if err := t.registerHandlers(ctx); err != nil {
+		return Result{}, err
+	}
+	if err := t.loadProgram(ctx); err != nil {
 		return Result{}, err
 	}
 	if err := t.show(ctx); err != nil {
@@ -94,7 +101,8 @@ func PartnerTransition(ctx workflow.Context, in TransitionInput) (Result, error)
 }
 
 // transition is one run of the workflow: the input, the program's rules for
-// this partner, and the durable state.
+// this partner, and the durable state. prog, rule and s are set together,
+// once the program is known (ready).
 type transition struct {
 	in   TransitionInput
 	prog *program.Program
@@ -110,34 +118,74 @@ type transition struct {
 
 func newTransition(ctx workflow.Context, in TransitionInput) (*transition, error) {
 	if err := in.Validate(); err != nil {
-		return nil, temporal.NewNonRetryableApplicationError(err.Error(), "InvalidInput", err)
+		return nil, invalidInput(err)
 	}
-	prog := in.Program
-	rule, _ := prog.Transition(in.OldTier)
 	t := &transition{
-		in:   in,
-		prog: &prog,
-		rule: rule,
-		id:   workflow.GetInfo(ctx).WorkflowExecution.ID,
-		log:  log.With(workflow.GetLogger(ctx), "campaign_id", in.CampaignID, "partner_id", in.PartnerID),
+		in:  in,
+		id:  workflow.GetInfo(ctx).WorkflowExecution.ID,
+		log: log.With(workflow.GetLogger(ctx), "campaign_id", in.CampaignID, "partner_id", in.PartnerID),
 	}
-	if in.State != nil {
-		s := *in.State
-		s.Runs++
-		t.s = &s
-		return t, nil
-	}
-	deadline, err := prog.Deadline(in.OldTier, in.LaunchAt)
-	if err != nil {
-		return nil, temporal.NewNonRetryableApplicationError(err.Error(), "InvalidInput", err)
-	}
-	t.s = &State{
-		Stage:       StageWaitingLaunch,
-		Deadline:    deadline,
-		CurrentTier: in.OldTier,
-		Evaluation:  program.Evaluation{OldTier: in.OldTier, ExpectedTier: rule.Expect},
+	if in.Program != nil {
+		return t, t.start(in.Program)
 	}
 	return t, nil
+}
+
+// loadProgram reads the campaign's program from Postgres when the input does
+// not carry it, as a local activity (the worker caches it per campaign), and
+// starts the run with it. A campaign without a stored program fails the
+// workflow: no retry can give it one.
+func (t *transition) loadProgram(ctx workflow.Context) error {
+	if t.ready() {
+		return nil
+	}
+	var prog program.Program
+	t.count(1)
+	if err := workflow.ExecuteLocalActivity(storeLocalOptions(ctx), activityLoadProgram,
+		activities.CampaignRef{CampaignID: t.in.CampaignID}).Get(ctx, &prog); err != nil {
+		// Postgres errors are retried without end: what arrives here is
+		// permanent (NoProgram).
+		return temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("load the program of campaign %s: %v", t.in.CampaignID, err), activities.ErrTypeNoProgram, err)
+	}
+	return t.start(&prog)
+}
+
+// ready reports whether the run has its program, and so its rules and state.
+// Only messages that arrive in the first workflow task, while the program
+// loads, find it not ready.
+func (t *transition) ready() bool { return t.prog != nil }
+
+// start sets the run's program, its rule for the partner's old tier, and its
+// state: the one carried across continue-as-new, or a new one.
+func (t *transition) start(prog *program.Program) error {
+	if err := t.in.checkProgram(prog); err != nil {
+		return invalidInput(err)
+	}
+	rule, _ := prog.Transition(t.in.OldTier)
+	var s State
+	if t.in.State != nil {
+		s = *t.in.State
+		s.Runs++
+	} else {
+		deadline, err := prog.Deadline(t.in.OldTier, t.in.LaunchAt)
+		if err != nil {
+			return invalidInput(err)
+		}
+		s = State{
+			Stage:       StageWaitingLaunch,
+			Deadline:    deadline,
+			CurrentTier: t.in.OldTier,
+			Evaluation:  program.Evaluation{OldTier: t.in.OldTier, ExpectedTier: rule.Expect},
+		}
+	}
+	t.prog, t.rule, t.s = prog, rule, &s
+	return nil
+}
+
+// invalidInput fails the workflow: nothing in it can be retried into working.
+func invalidInput(err error) error {
+	return temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrTypeInvalidInput, err)
 }
 
 // waitForLaunch sleeps until the campaign's launch date, still answering
@@ -240,8 +288,7 @@ func (t *transition) reevaluate(ctx workflow.Context) {
 // evaluate loads the partner's facts from Postgres and applies the rules.
 func (t *transition) evaluate(ctx workflow.Context) {
 	var snap activities.PartnerSnapshot
-	t.count(6)
-	err := workflow.ExecuteActivity(storeOptions(ctx), activityLoadPartner,
+	err := t.store(ctx, activityLoadPartner,
 		activities.PartnerRef{CampaignID: t.in.CampaignID, PartnerID: t.in.PartnerID}).Get(ctx, &snap)
 	if err != nil {
 		// Postgres errors are retried without limit; what arrives here is
@@ -380,13 +427,27 @@ func (t *transition) changeTier(ctx workflow.Context, step, to, outcome, reason,
 		FromTier: t.s.CurrentTier, ToTier: to, Outcome: outcome, Reason: reason, Actor: actor,
 	}
 	var res activities.TierChangeResult
-	t.count(6)
-	if err := workflow.ExecuteActivity(storeOptions(ctx), activityApplyTierChange, change).Get(ctx, &res); err != nil {
+	if err := t.store(ctx, activityApplyTierChange, change).Get(ctx, &res); err != nil {
 		t.log.Error("apply tier change failed", "step", step, "error", err)
 		return
 	}
 	t.log.Info("tier changed", "step", step, "from", change.FromTier, "to", to, "outcome", outcome, "applied", res.Applied)
 	t.s.CurrentTier = to
+}
+
+// store runs one Postgres activity. Runs that had already called one before
+// changeLocalStore keep scheduling them as regular activities, as their
+// histories say; every other run (new ones, continued ones, and running
+// ones at their first store call since) runs them as local activities. The
+// SDK takes the version once per run, at the first call, so a run never
+// mixes the two.
+func (t *transition) store(ctx workflow.Context, activity string, arg any) workflow.Future {
+	if workflow.GetVersion(ctx, changeLocalStore, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		t.count(6)
+		return workflow.ExecuteActivity(storeOptions(ctx), activity, arg)
+	}
+	t.count(1) // the marker; the workflow task is shared with what follows
+	return workflow.ExecuteLocalActivity(storeLocalOptions(ctx), activity, arg)
 }
 
 // sendEmail asks the email worker to send one message; it reports whether
@@ -448,8 +509,7 @@ func (t *transition) record(ctx workflow.Context) {
 		RemindersSent: t.remindersSent(), Outcome: t.s.Outcome, NewTier: t.s.NewTier,
 		EmailFailed: len(t.s.EmailFailures) > 0, Seq: t.s.Seq,
 	}
-	t.count(6)
-	if err := workflow.ExecuteActivity(storeOptions(ctx), activityRecordStage, u).Get(ctx, nil); err != nil {
+	if err := t.store(ctx, activityRecordStage, u).Get(ctx, nil); err != nil {
 		t.log.Error("record stage failed", "stage", t.s.Stage, "error", err)
 	}
 }
@@ -512,7 +572,8 @@ func (t *transition) shouldContinueAsNew(ctx workflow.Context) bool {
 
 // count keeps a conservative estimate of this run's history length: the
 // test environment does not report one, and a real server's count is
-// always at least this (an activity is 3 events plus a workflow task's 3).
+// always at least this (an activity is 3 events plus a workflow task's 3; a
+// local activity is its marker, in a workflow task counted elsewhere).
 func (t *transition) count(events int) { t.estimatedEvents += events }
 
 // continueOrFail ends this run with continue-as-new carrying the full state,
@@ -527,6 +588,9 @@ func (t *transition) continueOrFail(ctx workflow.Context, err error) (Result, er
 	t.drainSignals()
 	next := t.in
 	next.State = t.s
+	// The next run loads the program by campaign, like a new launch: the
+	// input stays small however long the program is.
+	next.ProgramID, next.Program = t.prog.ID, nil
 	t.log.Info("continuing as new", "history_length", workflow.GetInfo(ctx).GetCurrentHistoryLength(), "runs", t.s.Runs)
 	return Result{}, workflow.NewContinueAsNewError(ctx, WorkflowName, next)
 }
@@ -562,6 +626,10 @@ func (t *transition) status(now time.Time) Status {
 func sameMissing(a, b program.Missing) bool {
 	return a.Kind == b.Kind && a.Name == b.Name && a.Have == b.Have && a.Need == b.Need && slices.Equal(a.Options, b.Options)
 }
+
+// errStarting answers a status Query that comes before the run has loaded
+// its program.
+var errStarting = errors.New("the transition is starting (loading its campaign's program); ask again in a moment")
 
 // errDecided rejects messages once the outcome is being decided or applied.
 var errDecided = errors.New("the transition is already being decided or is finished; nothing can change it now")

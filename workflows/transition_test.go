@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
@@ -39,6 +41,12 @@ type backend struct {
 	emails  []sentEmail
 	// reject makes SendEmail answer "failed" for these steps.
 	reject map[string]bool
+	// program is what LoadProgram answers (nil: the campaign has none);
+	// programLoads counts its calls and onLoadProgram, when set, runs
+	// inside each.
+	program       *program.Program
+	programLoads  int
+	onLoadProgram func()
 }
 
 type sentEmail struct {
@@ -47,6 +55,20 @@ type sentEmail struct {
 }
 
 func (b *backend) now() time.Time { return b.env.Now() }
+
+func (b *backend) LoadProgram(_ context.Context, ref activities.CampaignRef) (*program.Program, error) {
+	b.mu.Lock()
+	b.programLoads++
+	p, hook := b.program, b.onLoadProgram
+	b.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
+	if p == nil {
+		return nil, temporal.NewNonRetryableApplicationError("campaign "+ref.CampaignID+" has no stored program", activities.ErrTypeNoProgram, nil)
+	}
+	return p, nil
+}
 
 func (b *backend) LoadPartner(_ context.Context, ref activities.PartnerRef) (activities.PartnerSnapshot, error) {
 	b.mu.Lock()
@@ -159,14 +181,16 @@ func newHarness(t *testing.T, prog *program.Program, oldTier string, facts progr
 	t.Helper()
 	env := newEnv()
 	env.SetStartTime(launch)
-	be := &backend{env: env, reject: map[string]bool{}, partner: activities.PartnerSnapshot{
+	be := &backend{env: env, reject: map[string]bool{}, program: prog, partner: activities.PartnerSnapshot{
 		PartnerID: "p-1", Name: "Société Générale d'Intégration", Email: "contact@sgi.example",
 		Locale: "fr", Tier: oldTier, Facts: facts,
 	}}
 	env.RegisterWorkflowWithOptions(PartnerTransition, workflow.RegisterOptions{Name: WorkflowName})
 	env.RegisterActivity(be)
+	// As `starter launch` starts it: the program is the campaign's, loaded
+	// by the workflow.
 	return &harness{t: t, env: env, be: be, prog: prog, in: TransitionInput{
-		CampaignID: "vmw-2009", PartnerID: "p-1", OldTier: oldTier, LaunchAt: launch, Program: *prog,
+		CampaignID: "vmw-2009", PartnerID: "p-1", OldTier: oldTier, LaunchAt: launch, ProgramID: prog.ID,
 	}}
 }
 
@@ -605,11 +629,13 @@ func TestStatusQueryShowsWhatIsMissingAndTheNextReminder(t *testing.T) {
 // not sent again, and a message handled in an earlier run still counts.
 func TestContinueAsNewKeepsEverything(t *testing.T) {
 	prog := loadExample(t, "vmware-2009")
-	be := &backend{reject: map[string]bool{}, partner: activities.PartnerSnapshot{
+	be := &backend{reject: map[string]bool{}, program: prog, partner: activities.PartnerSnapshot{
 		PartnerID: "p-1", Name: "Acme", Email: "a@acme.example", Locale: "en", Tier: "Enterprise",
 		Facts: program.Facts{Certifications: vtsp(1)},
 	}}
-	in := TransitionInput{CampaignID: "c", PartnerID: "p-1", OldTier: "Enterprise", LaunchAt: launch, Program: *prog, MaxHistoryEvents: 20}
+	// Launched before the program was stored with the campaign: the first
+	// run carries it; the continued runs carry only its ID and load it.
+	in := TransitionInput{CampaignID: "c", PartnerID: "p-1", OldTier: "Enterprise", LaunchAt: launch, Program: prog, MaxHistoryEvents: 20}
 	start := launch
 	deadline, _ := prog.Deadline("Enterprise", launch)
 	extended := false
@@ -642,6 +668,9 @@ func TestContinueAsNewKeepsEverything(t *testing.T) {
 		if next.State == nil {
 			t.Fatal("continue-as-new without state")
 		}
+		if next.Program != nil || next.ProgramID != prog.ID {
+			t.Fatalf("continue-as-new carries program %v, ID %q; want only the ID %q", next.Program != nil, next.ProgramID, prog.ID)
+		}
 		in, start = next, env.Now()
 	}
 	if runs < 3 {
@@ -660,6 +689,9 @@ func TestContinueAsNewKeepsEverything(t *testing.T) {
 	}
 	if e, _ := be.email("outcome"); !e.At.Equal(newDeadline) {
 		t.Fatalf("outcome at %v, want the extended deadline %v", e.At, newDeadline)
+	}
+	if be.programLoads != runs-1 {
+		t.Fatalf("program loaded %d times in %d runs; want once per continued run", be.programLoads, runs)
 	}
 }
 
@@ -701,5 +733,160 @@ func TestSearchAttributesFollowTheTransition(t *testing.T) {
 		return ok && v == "demoted"
 	}) {
 		t.Error("Outcome was not set at the deadline")
+	}
+}
+
+// TestStoreStepsRunAsLocalActivities: a new run reads and writes Postgres as
+// local activities, in the worker that runs it (one marker event each, no
+// task queue round trip); only the email goes through the rate-limited email
+// queue. A run that began before changeLocalStore keeps scheduling regular
+// activities, as its history says. Both do the same things.
+func TestStoreStepsRunAsLocalActivities(t *testing.T) {
+	store := []string{activityApplyTierChange, activityLoadPartner, activityRecordStage}
+	for _, c := range []struct {
+		name           string
+		version        workflow.Version
+		local, regular []string
+	}{
+		// A new run also loads its program (see TestProgramComesFromTheInputOrTheCampaign).
+		{"new run", 1, []string{activityApplyTierChange, activityLoadPartner, activityLoadProgram, activityRecordStage}, []string{activitySendEmail}},
+		{"run from before the change", workflow.DefaultVersion, nil, append(slices.Clone(store), activitySendEmail)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			prog := loadExample(t, "vmware-2009")
+			prog.ApplyAt = program.ApplyAtQualification // a tier change at the announcement too
+			h := newHarness(t, prog, "Enterprise", enterpriseFacts)
+			if c.version == workflow.DefaultVersion {
+				h.env.OnGetVersion(changeLocalStore, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+				h.in.Program = prog // launched then: the input carries it
+			}
+			var mu sync.Mutex
+			local, regular := map[string]bool{}, map[string]bool{}
+			h.env.SetOnLocalActivityStartedListener(func(info *activity.Info, _ context.Context, _ []any) {
+				mu.Lock()
+				defer mu.Unlock()
+				local[info.ActivityType.Name] = true
+			})
+			h.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+				mu.Lock()
+				defer mu.Unlock()
+				regular[info.ActivityType.Name] = true
+			})
+			r := h.run()
+			if got := slices.Sorted(maps.Keys(local)); !slices.Equal(got, c.local) {
+				t.Errorf("local activities %v, want %v", got, c.local)
+			}
+			if got := slices.Sorted(maps.Keys(regular)); !slices.Equal(got, c.regular) {
+				t.Errorf("regular activities %v, want %v", got, c.regular)
+			}
+			// One read at the announcement, one per reminder slot, one at
+			// the deadline; the early tier change and the outcome.
+			if r.Outcome != "kept" || len(h.be.loads) != len(prog.Reminders)+2 || len(h.be.changes) != 2 {
+				t.Fatalf("result %+v, %d loads, %d tier changes", r, len(h.be.loads), len(h.be.changes))
+			}
+			if got := h.be.steps(); !slices.Equal(got, []string{"announcement", "outcome"}) {
+				t.Fatalf("emails = %v", got)
+			}
+			if last := h.be.stages[len(h.be.stages)-1]; last.Stage != string(StageDone) || last.Outcome != "kept" {
+				t.Fatalf("last stage update %+v", last)
+			}
+		})
+	}
+}
+
+// TestProgramComesFromTheInputOrTheCampaign: `starter launch` passes only
+// the program's ID and the workflow loads the campaign's program, as a
+// local activity, once; workflows launched before carry it in their input
+// and never load it. Both run the same transition.
+func TestProgramComesFromTheInputOrTheCampaign(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		inInput bool
+		loads   int
+	}{
+		{"loaded by campaign", false, 1},
+		{"carried by the input", true, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t, loadExample(t, "vmware-2009"), "Enterprise", program.Facts{})
+			if c.inInput {
+				h.in.Program = h.prog
+			}
+			var mu sync.Mutex
+			var local []string
+			h.env.SetOnLocalActivityStartedListener(func(info *activity.Info, _ context.Context, _ []any) {
+				mu.Lock()
+				defer mu.Unlock()
+				local = append(local, info.ActivityType.Name)
+			})
+			r := h.run()
+			if n := strings.Count(strings.Join(local, " "), activityLoadProgram); h.be.programLoads != c.loads || n != c.loads {
+				t.Fatalf("program loaded %d times, %d as a local activity; want %d", h.be.programLoads, n, c.loads)
+			}
+			want := []string{"announcement"}
+			for _, r := range h.prog.Reminders {
+				want = append(want, fmt.Sprintf("reminder/%s/r0", r))
+			}
+			want = append(want, "outcome")
+			if got := h.be.steps(); !slices.Equal(got, want) || r.Outcome != "demoted" || !h.env.Now().Equal(h.deadline()) {
+				t.Fatalf("emails %v, result %+v at %v", got, r, h.env.Now())
+			}
+		})
+	}
+}
+
+// TestAWorkflowWithoutItsProgramFailsClearly: a campaign with no stored
+// program, or another program than the one launched, fails the workflow at
+// once with an error that says so; nothing is retried, read or sent.
+func TestAWorkflowWithoutItsProgramFailsClearly(t *testing.T) {
+	other := program.Program{ID: "other"}
+	for _, c := range []struct {
+		name     string
+		stored   *program.Program
+		errType  string
+		mentions string
+	}{
+		{"no stored program", nil, activities.ErrTypeNoProgram, "has no stored program"},
+		{"another program", &other, activities.ErrTypeInvalidInput, `runs program "other", not "vmware-2009"`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t, loadExample(t, "vmware-2009"), "Enterprise", program.Facts{})
+			h.be.program = c.stored
+			h.env.ExecuteWorkflow(WorkflowName, h.in)
+			err := h.env.GetWorkflowError()
+			var appErr *temporal.ApplicationError
+			if !h.env.IsWorkflowCompleted() || !errors.As(err, &appErr) || appErr.Type() != c.errType ||
+				!appErr.NonRetryable() || !strings.Contains(err.Error(), c.mentions) {
+				t.Fatalf("workflow error %v; want a non-retryable %s error mentioning %q", err, c.errType, c.mentions)
+			}
+			if h.be.programLoads != 1 || len(h.be.loads) != 0 || len(h.be.stages) != 0 || len(h.be.emails) != 0 {
+				t.Fatalf("%d program loads, %d partner loads, %d stage updates, %d emails; want one load and nothing else",
+					h.be.programLoads, len(h.be.loads), len(h.be.stages), len(h.be.emails))
+			}
+		})
+	}
+}
+
+// TestAnUpdateWhileTheProgramLoadsWaitsForIt: the handlers are registered
+// before the program is loaded, so an Update delivered with the first
+// workflow task is not rejected as unknown: it waits for the program, is
+// validated against it, then applied (or refused).
+func TestAnUpdateWhileTheProgramLoadsWaitsForIt(t *testing.T) {
+	h := newHarness(t, loadExample(t, "vmware-2009"), "Enterprise", program.Facts{})
+	var ext, bad *updateResult
+	h.be.onLoadProgram = func() {
+		ext = h.update(MessageExtend, "early", ExtendDeadline{ID: "early", By: program.Duration{Days: 30}, Reason: "late start"})
+		bad = h.update(MessageExempt, "early-bad", Exempt{Reason: "x", Tier: "Diamond"})
+	}
+	r := h.run()
+	newDeadline := h.deadline().AddDate(0, 0, 30)
+	if st := ext.accepted(t, "extend sent while the program loads"); !st.Deadline.Equal(newDeadline) {
+		t.Fatalf("extend answered deadline %v, want %v", st.Deadline, newDeadline)
+	}
+	if !bad.done || bad.err == nil || !strings.Contains(bad.err.Error(), "not a tier") {
+		t.Fatalf("exempt to an unknown tier while the program loads: handled %v, error %v", bad.done, bad.err)
+	}
+	if r.Outcome != "demoted" || !h.env.Now().Equal(newDeadline) {
+		t.Fatalf("result %+v at %v; want demoted at the extended deadline %v", r, h.env.Now(), newDeadline)
 	}
 }

@@ -9,6 +9,9 @@
 //
 // Its activities are in-memory stand-ins: the histories record the
 // workflow's decisions, and the activities' results are part of the history.
+// They are registered on the workflow worker, which also runs them as local
+// activities (the Postgres ones since local-store-activities), and on the
+// email worker.
 package main
 
 import (
@@ -53,6 +56,12 @@ func envOr(name, def string) string {
 type memory struct {
 	mu    sync.Mutex
 	facts map[string]program.Facts
+}
+
+// LoadProgram answers as Postgres does for a launched campaign.
+func (m *memory) LoadProgram(context.Context, activities.CampaignRef) (*program.Program, error) {
+	p := rehearsal()
+	return &p, nil
 }
 
 func (m *memory) LoadPartner(_ context.Context, ref activities.PartnerRef) (activities.PartnerSnapshot, error) {
@@ -153,7 +162,8 @@ func run(addr, out string) error {
 }
 
 func record(ctx context.Context, c client.Client, queue, out string, s scenario) error {
-	in := workflows.TransitionInput{CampaignID: "record", PartnerID: s.name, OldTier: "Enterprise", LaunchAt: time.Now().UTC().Truncate(time.Second), Program: rehearsal()}
+	// As `starter launch` starts a transition: the workflow loads the program.
+	in := workflows.TransitionInput{CampaignID: "record", PartnerID: s.name, OldTier: "Enterprise", LaunchAt: time.Now().UTC().Truncate(time.Second), ProgramID: rehearsal().ID}
 	id := workflows.WorkflowID("record", fmt.Sprintf("%s-%d", s.name, time.Now().UnixNano()))
 	in.PartnerID = s.name
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: queue}, workflows.WorkflowName, in)

@@ -1,0 +1,30 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func lookupFrom(env map[string]string) func(string) (string, bool) {
+	return func(name string) (string, bool) {
+		v, ok := env[name]
+		return v, ok
+	}
+}
+
+func TestWorkerTuningFromTheEnvironment(t *testing.T) {
+	c, err := fromLookup(lookupFrom(nil))
+	if err != nil || c.StickyTimeout != DefaultStickyTimeout || c.WorkflowPollers != DefaultWorkflowPollers || c.PprofAddr != "" {
+		t.Fatalf("defaults: sticky timeout %v, %d workflow pollers, pprof %q, %v", c.StickyTimeout, c.WorkflowPollers, c.PprofAddr, err)
+	}
+	c, err = fromLookup(lookupFrom(map[string]string{EnvStickyTimeout: "90s", EnvPprofAddr: " localhost:6060 "}))
+	if err != nil || c.StickyTimeout != 90*time.Second || c.PprofAddr != "localhost:6060" {
+		t.Fatalf("set: sticky timeout %v, pprof %q, %v", c.StickyTimeout, c.PprofAddr, err)
+	}
+	for _, bad := range []string{"soon", "500ms", "-1m"} {
+		if _, err := fromLookup(lookupFrom(map[string]string{EnvStickyTimeout: bad})); err == nil || !strings.Contains(err.Error(), EnvStickyTimeout) {
+			t.Errorf("%s=%q: %v; want an error naming the variable", EnvStickyTimeout, bad, err)
+		}
+	}
+}
