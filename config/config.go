@@ -47,9 +47,12 @@ const (
 	// that has the workflow cached. The SDK's 5 s is shorter than the task
 	// backlog of a deadline wave, and every task that waits longer is
 	// replayed from its whole history by another poll: work for the worker
-	// and for the server at the worst moment. A worker that stops polling
-	// is noticed by the server sooner than this.
-	DefaultStickyTimeout = time.Minute
+	// and for the server at the worst moment. It is also how long a task
+	// can wait for a worker that was killed (no graceful shutdown) just
+	// after polling, so an operator's Update (starter signal, extend: one
+	// minute) must outlast it: a 1-minute value timed those out in the
+	// end-to-end test, 10 s keeps most of the wave's gain without that.
+	DefaultStickyTimeout = 10 * time.Second
 	// DefaultWorkflowPollers is the worker's concurrent workflow task polls
 	// (the SDK's default is 2): at a deadline wave the tasks wait for a poll
 	// to carry them, and 8 finished 2,000 partners ~15% sooner than 2.
