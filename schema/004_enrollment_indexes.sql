@@ -21,39 +21,30 @@ CREATE INDEX enrollments_deadline ON enrollments (campaign_id, deadline) WHERE d
 -- import already holds the whole partners table against deletes and key
 -- changes (SHARE ROW EXCLUSIVE) until it commits, so under such a lock the
 -- check only looks for a missing partner; without one it locks as before.
+--
+-- Locking and finding are two statements: the lock skips a row deleted
+-- meanwhile, and the search that follows (a fresh snapshot, as every
+-- statement under READ COMMITTED) no longer sees it, so it is reported
+-- missing; a row that was locked cannot go away. That is what 003's
+-- comparison of counts decided, without counting.
 CREATE OR REPLACE FUNCTION enrollments_check_refs() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-    partner_keys  bigint;
-    campaign_keys bigint;
-    found_keys    bigint;
-    missing       text;
+    missing text;
 BEGIN
-    IF EXISTS (
+    IF NOT EXISTS (
         SELECT 1 FROM pg_locks l
         WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted
           AND l.relation = 'partners'::regclass
           AND l.database = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())
           AND l.mode IN ('ShareLock', 'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock'))
     THEN
-        -- No partner can be deleted or re-keyed before this transaction
-        -- ends: finding each one is enough (one hash anti-join).
-        SELECT n.partner_id INTO missing FROM enrollments_new n
-        WHERE NOT EXISTS (SELECT 1 FROM partners p WHERE p.partner_id = n.partner_id)
-        LIMIT 1;
-    ELSE
-        -- Lock what is there; fewer locked rows than keys means one is
-        -- missing (or was deleted meanwhile: the lock skips it).
-        SELECT count(*) INTO partner_keys FROM (SELECT DISTINCT n.partner_id FROM enrollments_new n) k;
-        SELECT count(*) INTO found_keys FROM (
-            SELECT 1 FROM partners p
-            WHERE p.partner_id IN (SELECT n.partner_id FROM enrollments_new n)
-            FOR KEY SHARE OF p) x;
-        IF found_keys < partner_keys THEN
-            SELECT n.partner_id INTO missing FROM enrollments_new n
-            WHERE NOT EXISTS (SELECT 1 FROM partners p WHERE p.partner_id = n.partner_id)
-            LIMIT 1;
-        END IF;
+        PERFORM 1 FROM partners p
+        WHERE p.partner_id IN (SELECT n.partner_id FROM enrollments_new n)
+        FOR KEY SHARE OF p;
     END IF;
+    SELECT n.partner_id INTO missing FROM enrollments_new n
+    WHERE NOT EXISTS (SELECT 1 FROM partners p WHERE p.partner_id = n.partner_id)
+    LIMIT 1;
     IF missing IS NOT NULL THEN
         RAISE EXCEPTION 'insert or update on table "enrollments" violates foreign key constraint "enrollments_partner_id_fkey"'
             USING ERRCODE = 'foreign_key_violation', TABLE = 'enrollments', CONSTRAINT = 'enrollments_partner_id_fkey',
@@ -61,15 +52,13 @@ BEGIN
     END IF;
 
     -- Campaigns are few: always locked, as a foreign key would.
-    SELECT count(*) INTO campaign_keys FROM (SELECT DISTINCT n.campaign_id FROM enrollments_new n) k;
-    SELECT count(*) INTO found_keys FROM (
-        SELECT 1 FROM campaigns c
-        WHERE c.campaign_id IN (SELECT n.campaign_id FROM enrollments_new n)
-        FOR KEY SHARE OF c) x;
-    IF found_keys < campaign_keys THEN
-        SELECT n.campaign_id INTO missing FROM enrollments_new n
-        WHERE NOT EXISTS (SELECT 1 FROM campaigns c WHERE c.campaign_id = n.campaign_id)
-        LIMIT 1;
+    PERFORM 1 FROM campaigns c
+    WHERE c.campaign_id IN (SELECT n.campaign_id FROM enrollments_new n)
+    FOR KEY SHARE OF c;
+    SELECT n.campaign_id INTO missing FROM enrollments_new n
+    WHERE NOT EXISTS (SELECT 1 FROM campaigns c WHERE c.campaign_id = n.campaign_id)
+    LIMIT 1;
+    IF missing IS NOT NULL THEN
         RAISE EXCEPTION 'insert or update on table "enrollments" violates foreign key constraint "enrollments_campaign_id_fkey"'
             USING ERRCODE = 'foreign_key_violation', TABLE = 'enrollments', CONSTRAINT = 'enrollments_campaign_id_fkey',
                   DETAIL = format('Key (campaign_id)=(%s) is not present in table "campaigns".', missing);
