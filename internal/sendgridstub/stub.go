@@ -2,7 +2,9 @@
 // for tests, end-to-end runs and the demo. It checks each request the way
 // SendGrid does (and the way tiershift promises to build them), records
 // every accepted message, and can be scripted to answer 400, 401, 429, 500
-// or to hang, per request or per recipient.
+// or to hang, per request or per recipient. It also answers the Email
+// Activity lookup by custom argument (GET /v3/messages) that the mailer uses
+// to confirm a send whose answer was lost.
 //
 //	stub := sendgridstub.New()            // httptest server on 127.0.0.1
 //	defer stub.Close()
@@ -20,6 +22,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,8 +32,11 @@ import (
 // Key is the API key New's stub accepts by default.
 const Key = "SG.sendgridstub-test-key"
 
-// Path is the only endpoint the stub serves.
+// Path is the Mail Send endpoint.
 const Path = "/v3/mail/send"
+
+// ActivityPath is the Email Activity endpoint ("filter all messages").
+const ActivityPath = "/v3/messages"
 
 // Message is one request body, parsed.
 type Message struct {
@@ -69,6 +75,10 @@ type Reply struct {
 	Header  http.Header
 	// Hang holds the request until the client gives up or the stub closes.
 	Hang bool
+	// Accepted with Hang records the message as accepted (it shows in
+	// Messages and in the Email Activity) but never answers: a send whose
+	// answer is lost.
+	Accepted bool
 }
 
 // Accept is a 202 with a fresh X-Message-Id.
@@ -96,8 +106,13 @@ func ServerError() Reply {
 	return Reply{Status: http.StatusInternalServerError, Message: "internal server error"}
 }
 
-// Hang never answers; the client must time out.
+// Hang never answers; the client must time out. The message is not accepted.
 func Hang() Reply { return Reply{Hang: true} }
+
+// AcceptSilently accepts the message, then never answers: the client times
+// out not knowing that SendGrid will deliver it, as when a worker dies
+// mid-request.
+func AcceptSilently() Reply { return Reply{Status: http.StatusAccepted, Hang: true, Accepted: true} }
 
 // Request is what a Responder sees: the parsed message and the HTTP headers.
 type Request struct {
@@ -127,17 +142,22 @@ type Stub struct {
 	valid     int
 	seq       int
 	onMessage func(Message)
-	changed   chan struct{}
-	closing   chan struct{}
-	closeOnce sync.Once
-	server    *httptest.Server
-	listener  *http.Server
+	// activity is false when the account has no Email Activity access.
+	activity bool
+	// activityLag is how long an accepted message takes to show there.
+	activityLag     time.Duration
+	activityLookups int
+	changed         chan struct{}
+	closing         chan struct{}
+	closeOnce       sync.Once
+	server          *httptest.Server
+	listener        *http.Server
 }
 
 // NewHandler returns a stub that is not serving yet: mount it yourself. It
 // accepts only Key until SetKey says otherwise.
 func NewHandler() *Stub {
-	return &Stub{key: Key, rejects: map[string]Reply{}, changed: make(chan struct{}), closing: make(chan struct{})}
+	return &Stub{key: Key, rejects: map[string]Reply{}, activity: true, changed: make(chan struct{}), closing: make(chan struct{})}
 }
 
 // New serves a stub on a random 127.0.0.1 port.
@@ -210,6 +230,22 @@ func (s *Stub) OnMessage(f func(Message)) {
 	s.onMessage = f
 }
 
+// SetActivity says whether the account can read its Email Activity (a paid
+// add-on in SendGrid): without it, GET /v3/messages answers 403. lag is how
+// long an accepted message takes to appear there.
+func (s *Stub) SetActivity(enabled bool, lag time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.activity, s.activityLag = enabled, lag
+}
+
+// ActivityLookups is how many Email Activity requests were answered.
+func (s *Stub) ActivityLookups() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.activityLookups
+}
+
 // Messages returns the accepted messages, in arrival order.
 func (s *Stub) Messages() []Message {
 	s.mu.Lock()
@@ -260,24 +296,33 @@ func (s *Stub) WaitAccepted(ctx context.Context, n int) error {
 	}
 }
 
-// ServeHTTP implements the Mail Send endpoint.
+// ServeHTTP implements the Mail Send and Email Activity endpoints.
 func (s *Stub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.requests++
 	key, anyKey := s.key, s.anyKey
 	s.mu.Unlock()
 
-	if r.URL.Path != Path {
+	want := http.MethodPost
+	switch r.URL.Path {
+	case Path:
+	case ActivityPath:
+		want = http.MethodGet
+	default:
 		writeError(w, Reply{Status: http.StatusNotFound, Message: "not found: " + r.URL.Path})
 		return
 	}
-	if r.Method != http.MethodPost {
+	if r.Method != want {
 		writeError(w, Reply{Status: http.StatusMethodNotAllowed, Message: "method not allowed: " + r.Method})
 		return
 	}
 	auth, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok || auth == "" || (!anyKey && auth != key) {
 		writeError(w, Unauthorized())
+		return
+	}
+	if r.URL.Path == ActivityPath {
+		s.serveActivity(w, r)
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, 30<<20))
@@ -311,6 +356,9 @@ func (s *Stub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 
 	if reply.Hang {
+		if reply.Accepted {
+			s.accept(msg, reply.Status)
+		}
 		select {
 		case <-r.Context().Done():
 		case <-s.closing:
@@ -326,11 +374,20 @@ func (s *Stub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, reply)
 		return
 	}
+	msg = s.accept(msg, reply.Status)
+	w.Header().Set("X-Message-Id", msg.MessageID)
+	w.WriteHeader(reply.Status)
+	if reply.Body != "" {
+		_, _ = io.WriteString(w, reply.Body)
+	}
+}
 
+// accept records msg as accepted with a fresh message ID.
+func (s *Stub) accept(msg Message, status int) Message {
 	s.mu.Lock()
 	s.seq++
 	msg.MessageID = fmt.Sprintf("stub%08d.sendgridstub", s.seq)
-	msg.Status = reply.Status
+	msg.Status = status
 	s.messages = append(s.messages, msg)
 	close(s.changed)
 	s.changed = make(chan struct{})
@@ -339,11 +396,68 @@ func (s *Stub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if onMessage != nil {
 		onMessage(msg)
 	}
-	w.Header().Set("X-Message-Id", msg.MessageID)
-	w.WriteHeader(reply.Status)
-	if reply.Body != "" {
-		_, _ = io.WriteString(w, reply.Body)
+	return msg
+}
+
+// activityQuery is the one Email Activity query the stub understands: an
+// exact match on one custom argument, unique_args['name']="value".
+var activityQuery = regexp.MustCompile(`^\(?unique_args\['([^']+)'\]\s*=\s*"([^"]*)"\)?$`)
+
+// ActivityMessage is one entry of the Email Activity answer.
+type ActivityMessage struct {
+	MsgID         string `json:"msg_id"`
+	FromEmail     string `json:"from_email"`
+	Subject       string `json:"subject"`
+	ToEmail       string `json:"to_email"`
+	Status        string `json:"status"`
+	OpensCount    int    `json:"opens_count"`
+	ClicksCount   int    `json:"clicks_count"`
+	LastEventTime string `json:"last_event_time"`
+}
+
+// serveActivity answers GET /v3/messages?query=unique_args['k']="v"&limit=n
+// with the accepted messages whose custom argument k is v, newest first,
+// the way SendGrid's Email Activity API does.
+func (s *Stub) serveActivity(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	enabled, lag := s.activity, s.activityLag
+	s.mu.Unlock()
+	if !enabled {
+		writeError(w, Reply{Status: http.StatusForbidden, Message: "access forbidden"})
+		return
 	}
+	limit := 10
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			writeError(w, BadRequest("limit must be a number between 1 and 1000"))
+			return
+		}
+		limit = n
+	}
+	m := activityQuery.FindStringSubmatch(strings.TrimSpace(r.URL.Query().Get("query")))
+	if m == nil {
+		writeError(w, BadRequest("sendgridstub understands only query=unique_args['name']=\"value\""))
+		return
+	}
+	name, value := m[1], m[2]
+	now := time.Now()
+	found := []ActivityMessage{}
+	s.mu.Lock()
+	s.activityLookups++
+	for i := len(s.messages) - 1; i >= 0 && len(found) < limit; i-- {
+		msg := s.messages[i]
+		if msg.CustomArgs[name] != value || now.Sub(msg.Received) < lag {
+			continue
+		}
+		found = append(found, ActivityMessage{
+			MsgID: msg.MessageID + ".filter0001p1mdw1-1-0", FromEmail: msg.From, Subject: msg.Subject,
+			ToEmail: msg.To, Status: "processed", LastEventTime: msg.Received.UTC().Format(time.RFC3339),
+		})
+	}
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{"messages": found})
 }
 
 type apiError struct {

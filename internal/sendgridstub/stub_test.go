@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -98,5 +99,65 @@ func TestStubHangReleasedByClientAndClose(t *testing.T) {
 	}
 	if err := s.WaitAccepted(context.Background(), 0); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// activity asks the stub's Email Activity endpoint for query.
+func activity(t *testing.T, s *Stub, query string) (int, []ActivityMessage) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, s.URL+ActivityPath+"?limit=5&query="+url.QueryEscape(query), nil)
+	req.Header.Set("Authorization", "Bearer "+Key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var page struct {
+		Messages []ActivityMessage `json:"messages"`
+	}
+	if resp.StatusCode == http.StatusOK {
+		if err := json.NewDecoder(resp.Body).Decode(&page); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return resp.StatusCode, page.Messages
+}
+
+func TestStubEmailActivity(t *testing.T) {
+	s := New()
+	defer s.Close()
+	s.Enqueue(AcceptSilently(), ServerError())
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, s.URL+Path, strings.NewReader(goodBody))
+	req.Header.Set("Authorization", "Bearer "+Key)
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatal("AcceptSilently answered")
+	}
+	cancel()
+	if resp, _ := post(t, s, Key, strings.Replace(goodBody, `"w/s"`, `"w/other"`, 1)); resp.StatusCode != 500 {
+		t.Fatalf("second request: %d, want the scripted 500", resp.StatusCode)
+	}
+
+	code, found := activity(t, s, `unique_args['dedupe_key']="w/s"`)
+	if code != 200 || len(found) != 1 || !strings.HasPrefix(found[0].MsgID, s.Messages()[0].MessageID) || found[0].ToEmail != "a@b.example" {
+		t.Fatalf("silently accepted message: %d %+v", code, found)
+	}
+	if code, found := activity(t, s, `(unique_args['dedupe_key']="w/other")`); code != 200 || len(found) != 0 {
+		t.Fatalf("rejected message listed: %d %+v", code, found)
+	}
+	if code, _ := activity(t, s, `subject="Hi"`); code != 400 {
+		t.Fatalf("unsupported query: %d, want 400", code)
+	}
+	s.SetActivity(true, time.Hour)
+	if code, found := activity(t, s, `unique_args['dedupe_key']="w/s"`); code != 200 || len(found) != 0 {
+		t.Fatalf("listed before its lag: %d %+v", code, found)
+	}
+	s.SetActivity(false, 0)
+	if code, _ := activity(t, s, `unique_args['dedupe_key']="w/s"`); code != 403 {
+		t.Fatalf("without Email Activity access: %d, want 403", code)
+	}
+	if s.ActivityLookups() != 3 {
+		t.Fatalf("%d lookups answered, want 3", s.ActivityLookups())
 	}
 }
