@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/mail"
 	"slices"
@@ -36,7 +37,25 @@ const (
 	// ErrTypeEmailInProgress: another attempt of the same (workflow, step) is
 	// sending right now (a timed-out attempt still running). Retry later.
 	ErrTypeEmailInProgress = "EmailSendInProgress"
+	// ErrTypeEmailUnconfirmed: an earlier attempt may have been accepted by
+	// SendGrid (no answer was recorded) and its Email Activity does not show
+	// the message yet. The error's NextRetryDelay says when to look again;
+	// after Mailer.ConfirmWindow the message is sent again.
+	ErrTypeEmailUnconfirmed = "EmailSendUnconfirmed"
 )
+
+// DefaultConfirmWindow is how long, by default, a send whose answer was lost
+// is looked for in SendGrid's Email Activity before it is sent again.
+// SendGrid lists an accepted message within seconds to a few minutes.
+const DefaultConfirmWindow = 5 * time.Minute
+
+// maxConfirmPoll bounds the wait between two Email Activity lookups.
+const maxConfirmPoll = 30 * time.Second
+
+// ErrActivityUnavailable is FindSent's answer when the API key cannot read
+// SendGrid's Email Activity (a paid add-on, and a separate key permission),
+// or the key cannot be put in a query: the message cannot be looked up.
+var ErrActivityUnavailable = errors.New("sendgrid: this API key cannot read the Email Activity")
 
 // DefaultEmailTimeout bounds one call to SendGrid when Mailer.Timeout is 0.
 const DefaultEmailTimeout = 10 * time.Second
@@ -44,10 +63,14 @@ const DefaultEmailTimeout = 10 * time.Second
 // maxRateLimitDelay caps the wait a 429's reset header may impose.
 const maxRateLimitDelay = 10 * time.Minute
 
-// EmailClient sends one message. SendGridClient is the real one; it must
-// honour ctx's deadline.
+// EmailClient sends one message and finds messages already accepted.
+// SendGridClient is the real one; it must honour ctx's deadline.
 type EmailClient interface {
 	Send(ctx context.Context, m *sgmail.SGMailV3) (*rest.Response, error)
+	// FindSent returns the message ID of an accepted message whose
+	// custom_args.dedupe_key is key, "" when there is none (yet), or
+	// ErrActivityUnavailable.
+	FindSent(ctx context.Context, key string) (string, error)
 }
 
 // SendGridClient calls SendGrid's v3 Mail Send API with sendgrid-go's
@@ -55,8 +78,9 @@ type EmailClient interface {
 // sendgrid.Client it is safe for concurrent use (it never mutates a shared
 // request) and never retries by itself: Temporal retries.
 type SendGridClient struct {
-	request rest.Request
-	http    *rest.Client
+	request  rest.Request
+	activity rest.Request
+	http     *rest.Client
 }
 
 // NewSendGridClient builds a client for apiKey against baseURL (such as
@@ -66,9 +90,12 @@ func NewSendGridClient(apiKey, baseURL string, timeout time.Duration) *SendGridC
 	if timeout <= 0 {
 		timeout = DefaultEmailTimeout
 	}
-	req := sendgrid.GetRequest(apiKey, "/v3/mail/send", strings.TrimRight(baseURL, "/"))
+	host := strings.TrimRight(baseURL, "/")
+	req := sendgrid.GetRequest(apiKey, "/v3/mail/send", host)
 	req.Method = rest.Post
-	return &SendGridClient{request: req, http: &rest.Client{HTTPClient: &http.Client{Timeout: timeout}}}
+	activity := sendgrid.GetRequest(apiKey, "/v3/messages", host)
+	activity.Method = rest.Get
+	return &SendGridClient{request: req, activity: activity, http: &rest.Client{HTTPClient: &http.Client{Timeout: timeout}}}
 }
 
 // Send posts m.
@@ -82,6 +109,38 @@ func (c *SendGridClient) Send(ctx context.Context, m *sgmail.SGMailV3) (*rest.Re
 	return c.http.SendWithContext(ctx, req)
 }
 
+// FindSent asks SendGrid's Email Activity API (GET /v3/messages) for the
+// message whose custom argument dedupe_key is key.
+func (c *SendGridClient) FindSent(ctx context.Context, key string) (string, error) {
+	if strings.ContainsAny(key, `"'\`) {
+		return "", fmt.Errorf("%w: dedupe key %q cannot be quoted in a query", ErrActivityUnavailable, key)
+	}
+	req := c.activity // a copy; QueryParams is set afresh
+	req.QueryParams = map[string]string{"limit": "1", "query": `unique_args['dedupe_key']="` + key + `"`}
+	resp, err := c.http.SendWithContext(ctx, req)
+	if err != nil {
+		return "", fmt.Errorf("sendgrid: Email Activity: %w", err)
+	}
+	switch {
+	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusNotFound:
+		return "", fmt.Errorf("%w (%d: %s)", ErrActivityUnavailable, resp.StatusCode, apiErrorText(resp.Body))
+	case resp.StatusCode != http.StatusOK:
+		return "", fmt.Errorf("sendgrid: Email Activity %d: %s", resp.StatusCode, apiErrorText(resp.Body))
+	}
+	var page struct {
+		Messages []struct {
+			MsgID string `json:"msg_id"`
+		} `json:"messages"`
+	}
+	if err := json.Unmarshal([]byte(resp.Body), &page); err != nil {
+		return "", fmt.Errorf("sendgrid: Email Activity: decode answer: %w", err)
+	}
+	if len(page.Messages) == 0 {
+		return "", nil
+	}
+	return page.Messages[0].MsgID, nil
+}
+
 // Mailer holds the SendEmail activity's dependencies.
 type Mailer struct {
 	DB *pgxpool.Pool
@@ -91,7 +150,11 @@ type Mailer struct {
 	Capture bool
 	// Timeout bounds one call to the provider (DefaultEmailTimeout if 0).
 	Timeout time.Duration
-	Log     zerolog.Logger
+	// ConfirmWindow is how long a send whose answer was lost is looked for
+	// in SendGrid's Email Activity before it is sent again
+	// (DefaultConfirmWindow if 0).
+	ConfirmWindow time.Duration
+	Log           zerolog.Logger
 }
 
 // NewMailer returns a Mailer that sends through SendGrid at baseURL with
@@ -115,10 +178,11 @@ func NewMailer(db *pgxpool.Pool, apiKey, baseURL string, timeout time.Duration, 
 // after: sent with SendGrid's X-Message-Id, captured, or failed. A call that
 // finds the row sent, captured or failed returns it with AlreadyDone and
 // does nothing else, so a retried activity never sends twice once its mark
-// is committed. While it sends, the attempt holds the row's lock (SELECT …
-// FOR UPDATE NOWAIT); an overlapping attempt of the same step — a timed-out
-// attempt still running — gets a retryable EmailSendInProgress error
-// instead of sending too. Every try increments attempts.
+// is committed. An attempt claims the row under its lock (SELECT … FOR
+// UPDATE NOWAIT; an overlapping attempt gets a retryable
+// EmailSendInProgress error) and commits unconfirmed_since before its
+// request; only SendGrid's answer clears it. Every request increments
+// attempts.
 //
 // Outcomes:
 //   - 2xx: sent. Capture mode: captured (logged, nothing sent).
@@ -137,15 +201,12 @@ func NewMailer(db *pgxpool.Pool, apiKey, baseURL string, timeout time.Duration, 
 //   - 5xx, 408, network errors and timeouts: retryable
 //     EmailProviderUnavailable error; the row stays pending.
 //
-// Remaining duplicate window: if the worker crashes (or the database write
-// fails) after SendGrid accepted the message but before the row is marked
-// sent, or SendGrid accepts a request whose response never arrives in time,
-// the row stays pending and the retry sends the message again — at least
-// once, never silently lost. Every message carries custom_args.dedupe_key =
-// workflow_id + "/" + step (plus campaign_id, partner_id, kind), which
-// SendGrid echoes in its Event Webhook; a reconciliation job can match those
-// events (and X-Message-Id) to the emails row to mark it and spot the rare
-// duplicate.
+// A lost answer is not a duplicate: if the worker dies mid-request, the
+// answer times out, or the mark cannot be written, the row stays pending
+// and unconfirmed, and the next attempt looks the message up by its
+// custom_args.dedupe_key (workflow_id + "/" + step) in SendGrid's Email
+// Activity before sending (see confirm). Only when the API key cannot read
+// the Email Activity is it sent again unseen: at least once, never lost.
 func (m *Mailer) SendEmail(ctx context.Context, in SendEmailInput) (SendEmailResult, error) {
 	if in.WorkflowID == "" || in.Step == "" {
 		return SendEmailResult{}, temporal.NewNonRetryableApplicationError(
@@ -172,61 +233,166 @@ func (m *Mailer) SendEmail(ctx context.Context, in SendEmailInput) (SendEmailRes
 	if reason != "" {
 		errText = &reason
 	}
+	// The first attempt writes the row already claimed (unconfirmed, one
+	// attempt): nobody else can hold a row that did not exist, so a first
+	// send costs one round trip before SendGrid and one after.
+	claimed := status == EmailPending && !m.Capture
 	var insertedID int64
 	err := m.DB.QueryRow(ctx, `
 		INSERT INTO emails (workflow_id, step, campaign_id, partner_id, kind, locale, to_email,
-		                    subject, body_text, body_html, template_id, status, error)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+		                    subject, body_text, body_html, template_id, status, error,
+		                    unconfirmed_since, attempts)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,
+		        CASE WHEN $14 THEN statement_timestamp() END, CASE WHEN $14 THEN 1 ELSE 0 END)
 		ON CONFLICT (workflow_id, step) DO NOTHING
 		RETURNING id`,
 		in.WorkflowID, in.Step, in.CampaignID, in.PartnerID, string(in.Kind), locale, in.To,
-		msg.Subject, msg.Text, msg.HTML, templateID, status, errText).Scan(&insertedID)
+		msg.Subject, msg.Text, msg.HTML, templateID, status, errText, claimed).Scan(&insertedID)
 	inserted := err == nil
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return SendEmailResult{}, fmt.Errorf("send email: record %s/%s: %w", in.WorkflowID, in.Step, err)
 	}
+	if inserted && claimed {
+		return m.send(ctx, in, log, claim{id: insertedID, attempt: 1}, to, msg)
+	}
 
+	c, err := m.claim(ctx, in, log)
+	if err != nil {
+		return SendEmailResult{}, err
+	}
+	if c.done != nil {
+		res := *c.done
+		res.AlreadyDone = !inserted
+		switch {
+		case inserted && res.Status == EmailFailed:
+			log.Warn().Str("to", in.To).Str("error", res.Error).Msg("email not sent: permanent failure")
+		case !c.foundInActivity:
+			log.Info().Str("status", res.Status).Msg("email already handled; not sending again")
+		}
+		return res, nil
+	}
+	return m.send(ctx, in, log, c, to, msg)
+}
+
+// claim is one attempt's right to send: the row is pending, no other
+// attempt is sending it, and unconfirmed_since is now set and committed, so
+// a later attempt knows this one may have reached SendGrid.
+type claim struct {
+	id      int64
+	attempt int
+	// done is set instead when there is nothing to send: the row was
+	// already marked, or an earlier attempt's message was found in
+	// SendGrid's Email Activity.
+	done *SendEmailResult
+	// foundInActivity says done comes from SendGrid's Email Activity.
+	foundInActivity bool
+}
+
+// claim locks the row (NOWAIT: an overlapping attempt gets a retryable
+// EmailSendInProgress error), settles an earlier attempt whose outcome is
+// unknown, and marks the row unconfirmed before the send. The lock is held
+// only for this: no Postgres connection waits on SendGrid's answer.
+func (m *Mailer) claim(ctx context.Context, in SendEmailInput, log zerolog.Logger) (claim, error) {
 	tx, err := m.DB.Begin(ctx)
 	if err != nil {
-		return SendEmailResult{}, fmt.Errorf("send email: begin: %w", err)
+		return claim{}, fmt.Errorf("send email: begin: %w", err)
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
 
 	var (
-		id            int64
-		rowStatus     string
-		providerID    *string
-		rowError      *string
-		attemptsSoFar int
+		c           claim
+		status      string
+		providerID  *string
+		rowError    *string
+		unconfirmed *time.Time
+		now         time.Time
 	)
 	err = tx.QueryRow(ctx, `
-		SELECT id, status, provider_message_id, error, attempts FROM emails
+		SELECT id, status, provider_message_id, error, attempts, unconfirmed_since, statement_timestamp() FROM emails
 		WHERE workflow_id = $1 AND step = $2
-		FOR UPDATE NOWAIT`, in.WorkflowID, in.Step).Scan(&id, &rowStatus, &providerID, &rowError, &attemptsSoFar)
+		FOR UPDATE NOWAIT`, in.WorkflowID, in.Step).Scan(&c.id, &status, &providerID, &rowError, &c.attempt, &unconfirmed, &now)
 	if err != nil {
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.Code == "55P03" { // lock_not_available
-			return SendEmailResult{}, temporal.NewApplicationError(
+			return claim{}, temporal.NewApplicationError(
 				fmt.Sprintf("send email %s/%s: another attempt is sending it", in.WorkflowID, in.Step), ErrTypeEmailInProgress)
 		}
-		return SendEmailResult{}, fmt.Errorf("send email: read %s/%s: %w", in.WorkflowID, in.Step, err)
+		return claim{}, fmt.Errorf("send email: read %s/%s: %w", in.WorkflowID, in.Step, err)
 	}
-
-	if rowStatus != EmailPending {
-		res := SendEmailResult{Status: rowStatus, MessageID: deref(providerID), Error: deref(rowError), AlreadyDone: !inserted}
-		if inserted && rowStatus == EmailFailed {
-			log.Warn().Str("to", in.To).Str("error", res.Error).Msg("email not sent: permanent failure")
-		} else {
-			log.Info().Str("status", rowStatus).Msg("email already handled; not sending again")
+	if status != EmailPending {
+		c.done = &SendEmailResult{Status: status, MessageID: deref(providerID), Error: deref(rowError)}
+		return c, tx.Commit(ctx)
+	}
+	if unconfirmed != nil && !m.Capture {
+		msgID, err := m.confirm(ctx, in, log, now.Sub(*unconfirmed))
+		if err != nil {
+			return claim{}, err
 		}
-		return res, tx.Commit(ctx)
+		if msgID != "" {
+			if _, err := tx.Exec(ctx, `
+				UPDATE emails SET status = 'sent', provider_message_id = $2, error = NULL,
+				       unconfirmed_since = NULL, sent_at = COALESCE(sent_at, unconfirmed_since)
+				WHERE id = $1`, c.id, msgID); err != nil {
+				return claim{}, fmt.Errorf("send email: mark %s/%s sent from Email Activity: %w", in.WorkflowID, in.Step, err)
+			}
+			c.done, c.foundInActivity = &SendEmailResult{Status: EmailSent, MessageID: msgID}, true
+			return c, tx.Commit(ctx)
+		}
 	}
-
 	if m.Capture {
-		if _, err := tx.Exec(ctx, `UPDATE emails SET status = 'captured', attempts = attempts + 1, sent_at = now(), error = NULL WHERE id = $1`, id); err != nil {
-			return SendEmailResult{}, fmt.Errorf("send email: mark captured: %w", err)
-		}
-		if err := tx.Commit(ctx); err != nil {
+		return c, tx.Commit(ctx) // nothing leaves the process: no unknown outcome
+	}
+	if _, err := tx.Exec(ctx, `UPDATE emails SET unconfirmed_since = statement_timestamp(), attempts = attempts + 1 WHERE id = $1`, c.id); err != nil {
+		return claim{}, fmt.Errorf("send email: claim %s/%s: %w", in.WorkflowID, in.Step, err)
+	}
+	c.attempt++
+	return c, tx.Commit(ctx)
+}
+
+// confirm settles an earlier attempt that may have reached SendGrid (it
+// began age ago and never recorded an answer): it returns the message ID
+// when SendGrid's Email Activity shows the message, and "" when it is safe
+// to send — SendGrid has not shown it for ConfirmWindow, or this account
+// cannot read its Email Activity (then a duplicate is possible and logged).
+// Before the window has passed it returns a retryable EmailSendUnconfirmed
+// error, since SendGrid takes a while to list what it accepted.
+func (m *Mailer) confirm(ctx context.Context, in SendEmailInput, log zerolog.Logger, age time.Duration) (string, error) {
+	key := in.WorkflowID + "/" + in.Step
+	msgID, err := m.Client.FindSent(ctx, key)
+	switch {
+	case errors.Is(err, ErrActivityUnavailable):
+		log.Warn().Err(err).Dur("unconfirmed_for", age).
+			Msg("email: an earlier attempt may have been accepted and SendGrid's Email Activity cannot be read; sending again (a duplicate is possible)")
+		return "", nil
+	case err != nil:
+		return "", temporal.NewApplicationError(fmt.Sprintf("send email %s: look up an earlier attempt: %v", key, err), ErrTypeEmailUnavailable)
+	case msgID != "":
+		log.Info().Str("message_id", msgID).Dur("unconfirmed_for", age).
+			Msg("email: an earlier attempt's message is in SendGrid's Email Activity; not sending again")
+		return msgID, nil
+	}
+	window := m.ConfirmWindow
+	if window <= 0 {
+		window = DefaultConfirmWindow
+	}
+	if age >= window {
+		log.Warn().Dur("unconfirmed_for", age).
+			Msg("email: an earlier attempt's message is not in SendGrid's Email Activity; sending again")
+		return "", nil
+	}
+	wait := min(window-age, maxConfirmPoll)
+	return "", temporal.NewApplicationErrorWithOptions(
+		fmt.Sprintf("send email %s: an earlier attempt may have been accepted; looking again in %s", key, wait.Round(time.Second)),
+		ErrTypeEmailUnconfirmed, temporal.ApplicationErrorOptions{NextRetryDelay: wait})
+}
+
+// send makes the claimed attempt's one request to SendGrid and records its
+// answer. Only an answer clears unconfirmed_since: after a timeout or a lost
+// connection the message may have been accepted, and the next attempt
+// settles that first.
+func (m *Mailer) send(ctx context.Context, in SendEmailInput, log zerolog.Logger, c claim, to *mail.Address, msg email.Message) (SendEmailResult, error) {
+	if m.Capture {
+		if _, err := m.DB.Exec(ctx, `UPDATE emails SET status = 'captured', attempts = attempts + 1, sent_at = now(), error = NULL WHERE id = $1 AND status = 'pending'`, c.id); err != nil {
 			return SendEmailResult{}, fmt.Errorf("send email: mark captured: %w", err)
 		}
 		log.Info().Str("to", to.Address).Str("subject", msg.Subject).Str("locale", msg.Locale).
@@ -244,19 +410,17 @@ func (m *Mailer) SendEmail(ctx context.Context, in SendEmailInput) (SendEmailRes
 	cancel()
 	elapsed := time.Since(start)
 
-	// Whatever happened, count the attempt and say why in the row. The
-	// mark uses a context that survives the activity's cancellation: the
-	// provider may have accepted the message.
+	// Whatever happened, say why in the row. The mark uses a context that
+	// survives the activity's cancellation: the provider may have accepted
+	// the message.
 	markCtx, markCancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer markCancel()
-	mark := func(status string, providerID, errText *string) error {
-		_, err := tx.Exec(markCtx, `
+	mark := func(status string, providerID, errText *string, answered bool) error {
+		_, err := m.DB.Exec(markCtx, `
 			UPDATE emails SET status = $2, provider_message_id = COALESCE($3, provider_message_id), error = $4,
-			       attempts = attempts + 1, sent_at = CASE WHEN $2 = 'sent' THEN now() ELSE sent_at END
-			WHERE id = $1`, id, status, providerID, errText)
-		if err == nil {
-			err = tx.Commit(markCtx)
-		}
+			       sent_at = CASE WHEN $2 = 'sent' THEN now() ELSE sent_at END,
+			       unconfirmed_since = CASE WHEN $5 THEN NULL ELSE unconfirmed_since END
+			WHERE id = $1 AND status = 'pending'`, c.id, status, providerID, errText, answered)
 		if err != nil {
 			return fmt.Errorf("send email: mark %s %s/%s: %w", status, in.WorkflowID, in.Step, err)
 		}
@@ -268,13 +432,14 @@ func (m *Mailer) SendEmail(ctx context.Context, in SendEmailInput) (SendEmailRes
 		if errors.Is(sendErr, context.DeadlineExceeded) || isTimeout(sendErr) {
 			text = fmt.Sprintf("sendgrid: no answer within %s", timeout)
 		}
-		if err := mark(EmailPending, nil, &text); err != nil {
+		// A request that never connected cannot have been accepted.
+		if err := mark(EmailPending, nil, &text, neverConnected(sendErr)); err != nil {
 			log.Error().Err(err).Msg("email: could not record attempt")
 		}
 		if ctx.Err() != nil { // the activity itself was cancelled or timed out
 			return SendEmailResult{}, ctx.Err()
 		}
-		log.Warn().Err(sendErr).Dur("elapsed", elapsed).Int("attempt", attemptsSoFar+1).Msg("email: provider unreachable; will retry")
+		log.Warn().Err(sendErr).Dur("elapsed", elapsed).Int("attempt", c.attempt).Msg("email: provider unreachable; will retry")
 		return SendEmailResult{}, temporal.NewApplicationError(text, ErrTypeEmailUnavailable)
 	}
 
@@ -282,19 +447,19 @@ func (m *Mailer) SendEmail(ctx context.Context, in SendEmailInput) (SendEmailRes
 	switch {
 	case code >= 200 && code <= 299:
 		id := header(resp, "X-Message-Id")
-		if err := mark(EmailSent, &id, nil); err != nil {
-			// Accepted but not marked: the duplicate window. Retrying the
-			// activity resends; say so loudly.
-			log.Error().Err(err).Str("message_id", id).Msg("email accepted by SendGrid but not marked sent; a retry will send it again")
+		if err := mark(EmailSent, &id, nil, true); err != nil {
+			// Accepted but not marked: the row stays unconfirmed, and the
+			// retry finds the message in the Email Activity before sending.
+			log.Error().Err(err).Str("message_id", id).Msg("email accepted by SendGrid but not marked sent; the retry will look it up before sending")
 			return SendEmailResult{}, err
 		}
-		log.Info().Str("message_id", id).Dur("elapsed", elapsed).Int("attempt", attemptsSoFar+1).Msg("email sent")
+		log.Info().Str("message_id", id).Dur("elapsed", elapsed).Int("attempt", c.attempt).Msg("email sent")
 		return SendEmailResult{Status: EmailSent, MessageID: id}, nil
 
 	case code == http.StatusTooManyRequests:
 		delay := rateLimitDelay(resp, time.Now())
 		text := fmt.Sprintf("sendgrid 429: rate limited; retry in %s", delay.Round(time.Second))
-		if err := mark(EmailPending, nil, &text); err != nil {
+		if err := mark(EmailPending, nil, &text, true); err != nil {
 			log.Error().Err(err).Msg("email: could not record attempt")
 		}
 		log.Warn().Dur("retry_in", delay).Msg("email: rate limited by SendGrid")
@@ -303,15 +468,15 @@ func (m *Mailer) SendEmail(ctx context.Context, in SendEmailInput) (SendEmailRes
 
 	case code >= 500 || code == http.StatusRequestTimeout || code < 200 || (code >= 300 && code < 400):
 		text := fmt.Sprintf("sendgrid %d: %s", code, apiErrorText(resp.Body))
-		if err := mark(EmailPending, nil, &text); err != nil {
+		if err := mark(EmailPending, nil, &text, true); err != nil {
 			log.Error().Err(err).Msg("email: could not record attempt")
 		}
-		log.Warn().Int("http_status", code).Int("attempt", attemptsSoFar+1).Msg("email: SendGrid unavailable; will retry")
+		log.Warn().Int("http_status", code).Int("attempt", c.attempt).Msg("email: SendGrid unavailable; will retry")
 		return SendEmailResult{}, temporal.NewApplicationError(text, ErrTypeEmailUnavailable)
 
 	default: // 400, 401, 403, 413 and other 4xx: this message will never go through as is.
 		text := fmt.Sprintf("sendgrid %d: %s", code, apiErrorText(resp.Body))
-		if err := mark(EmailFailed, nil, &text); err != nil {
+		if err := mark(EmailFailed, nil, &text, true); err != nil {
 			return SendEmailResult{}, err
 		}
 		log.Error().Int("http_status", code).Str("to", to.Address).Str("error", text).Msg("email rejected by SendGrid")
@@ -434,6 +599,12 @@ func header(resp *rest.Response, name string) string {
 		}
 	}
 	return ""
+}
+
+// neverConnected reports whether a failed request never reached SendGrid.
+func neverConnected(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }
 
 func isTimeout(err error) bool {

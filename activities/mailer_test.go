@@ -61,6 +61,8 @@ type emailRow struct {
 	status, providerID, errText, subject, locale string
 	attempts                                     int
 	sent                                         bool
+	// unconfirmed: an attempt reached for SendGrid and recorded no answer.
+	unconfirmed bool
 }
 
 func (f *mailerFixture) row(t *testing.T, in SendEmailInput) emailRow {
@@ -69,9 +71,9 @@ func (f *mailerFixture) row(t *testing.T, in SendEmailInput) emailRow {
 	var pid, errText *string
 	var sentAt *time.Time
 	err := f.db.Pool.QueryRow(context.Background(), `
-		SELECT status, provider_message_id, error, subject, locale, attempts, sent_at
+		SELECT status, provider_message_id, error, subject, locale, attempts, sent_at, unconfirmed_since IS NOT NULL
 		FROM emails WHERE workflow_id = $1 AND step = $2`, in.WorkflowID, in.Step).
-		Scan(&r.status, &pid, &errText, &r.subject, &r.locale, &r.attempts, &sentAt)
+		Scan(&r.status, &pid, &errText, &r.subject, &r.locale, &r.attempts, &sentAt, &r.unconfirmed)
 	if err != nil {
 		t.Fatalf("emails row %s/%s: %v", in.WorkflowID, in.Step, err)
 	}
@@ -174,10 +176,8 @@ func TestSendEmailDynamicTemplate(t *testing.T) {
 }
 
 func TestSendEmailPendingRowIsResent(t *testing.T) {
-	// A crash after the row was written but before it was marked leaves it
-	// pending: the retry sends. (If the crash came after SendGrid accepted,
-	// that is the documented duplicate window; dedupe_key lets
-	// reconciliation spot it.)
+	// A crash after the row was written but before any attempt reached for
+	// SendGrid leaves it pending and not unconfirmed: the retry just sends.
 	f := newMailerFixture(t, 2*time.Second)
 	in := testEmailInput("reminder/0/30d")
 	f.db.Exec(t, `INSERT INTO emails (workflow_id, step, campaign_id, partner_id, kind, locale, to_email, subject, body_text, body_html)
@@ -323,8 +323,137 @@ func TestSendEmailHangTimesOut(t *testing.T) {
 	if elapsed > timeout+2*time.Second {
 		t.Fatalf("gave up after %s, want ≈ %s", elapsed, timeout)
 	}
-	if r := f.row(t, in); r.status != EmailPending || r.attempts != 1 || !strings.Contains(r.errText, "no answer within") {
+	// No answer: SendGrid may have accepted it, and the row says so.
+	if r := f.row(t, in); r.status != EmailPending || r.attempts != 1 || !r.unconfirmed || !strings.Contains(r.errText, "no answer within") {
 		t.Fatalf("row = %+v", r)
+	}
+}
+
+// wantRetry fails unless err is a retryable ApplicationError of type typ.
+func wantRetry(t *testing.T, err error, typ string) *temporal.ApplicationError {
+	t.Helper()
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || appErr.Type() != typ || appErr.NonRetryable() {
+		t.Fatalf("want a retryable %s error, got %v", typ, err)
+	}
+	return appErr
+}
+
+func TestSendEmailLostAnswerIsNotSentTwice(t *testing.T) {
+	// SendGrid accepts the message but its answer never arrives (or the
+	// worker dies waiting): the retry finds it in the Email Activity.
+	f := newMailerFixture(t, 300*time.Millisecond)
+	f.stub.Enqueue(sendgridstub.AcceptSilently())
+	in := testEmailInput("reminder/0/30d")
+	ctx := context.Background()
+	_, err := f.mailer.SendEmail(ctx, in)
+	wantRetry(t, err, ErrTypeEmailUnavailable)
+	if r := f.row(t, in); r.status != EmailPending || !r.unconfirmed || r.attempts != 1 {
+		t.Fatalf("after the lost answer: row = %+v", r)
+	}
+
+	res, err := f.mailer.SendEmail(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	accepted := f.stub.Messages()
+	if len(accepted) != 1 {
+		t.Fatalf("SendGrid accepted %d messages, want 1", len(accepted))
+	}
+	if res.Status != EmailSent || !res.AlreadyDone || !strings.HasPrefix(res.MessageID, accepted[0].MessageID) {
+		t.Fatalf("retry = %+v, want sent as %s… by the earlier attempt", res, accepted[0].MessageID)
+	}
+	if f.stub.ActivityLookups() != 1 {
+		t.Fatalf("%d Email Activity lookups, want 1", f.stub.ActivityLookups())
+	}
+	if r := f.row(t, in); r.status != EmailSent || r.unconfirmed || r.providerID != res.MessageID || !r.sent || r.attempts != 1 {
+		t.Fatalf("row = %+v", r)
+	}
+	// Settled: a third call neither sends nor looks anything up.
+	if res, err := f.mailer.SendEmail(ctx, in); err != nil || res.Status != EmailSent || f.stub.ActivityLookups() != 1 || f.stub.Accepted() != 1 {
+		t.Fatalf("third call: %+v %v (%d lookups, %d accepted)", res, err, f.stub.ActivityLookups(), f.stub.Accepted())
+	}
+}
+
+func TestSendEmailUnseenMessageIsSentAfterConfirmWindow(t *testing.T) {
+	// The request hangs and SendGrid never accepted it. The retry does not
+	// find it, waits while SendGrid might still list it, then sends.
+	f := newMailerFixture(t, 300*time.Millisecond)
+	f.mailer.ConfirmWindow = time.Hour
+	f.stub.Enqueue(sendgridstub.Hang())
+	in := testEmailInput("reminder/0/30d")
+	ctx := context.Background()
+	_, err := f.mailer.SendEmail(ctx, in)
+	wantRetry(t, err, ErrTypeEmailUnavailable)
+
+	_, err = f.mailer.SendEmail(ctx, in)
+	appErr := wantRetry(t, err, ErrTypeEmailUnconfirmed)
+	if d := appErr.NextRetryDelay(); d <= 0 || d > maxConfirmPoll {
+		t.Fatalf("NextRetryDelay = %s, want (0, %s]", d, maxConfirmPoll)
+	}
+	if f.stub.Accepted() != 0 || f.stub.ActivityLookups() != 1 {
+		t.Fatalf("while unconfirmed: %d accepted, %d lookups", f.stub.Accepted(), f.stub.ActivityLookups())
+	}
+	if r := f.row(t, in); r.status != EmailPending || !r.unconfirmed || r.attempts != 1 {
+		t.Fatalf("while unconfirmed: row = %+v", r)
+	}
+
+	// The window has passed (the row's clock, not the test's, decides).
+	f.db.Exec(t, `UPDATE emails SET unconfirmed_since = unconfirmed_since - interval '2 hours' WHERE workflow_id = $1 AND step = $2`, in.WorkflowID, in.Step)
+	res, err := f.mailer.SendEmail(ctx, in)
+	if err != nil || res.Status != EmailSent || res.AlreadyDone {
+		t.Fatalf("after the window: %+v %v", res, err)
+	}
+	if f.stub.Accepted() != 1 || f.stub.ActivityLookups() != 2 {
+		t.Fatalf("after the window: %d accepted, %d lookups", f.stub.Accepted(), f.stub.ActivityLookups())
+	}
+	if r := f.row(t, in); r.status != EmailSent || r.unconfirmed || r.attempts != 2 || r.providerID != res.MessageID {
+		t.Fatalf("after the window: row = %+v", r)
+	}
+}
+
+func TestSendEmailWithoutActivityAccessSendsAgain(t *testing.T) {
+	// Without Email Activity access nothing can tell a lost answer from a
+	// lost request: the message is sent again (at least once, never lost).
+	f := newMailerFixture(t, 300*time.Millisecond)
+	f.stub.SetActivity(false, 0)
+	f.stub.Enqueue(sendgridstub.AcceptSilently())
+	in := testEmailInput("reminder/0/30d")
+	ctx := context.Background()
+	_, err := f.mailer.SendEmail(ctx, in)
+	wantRetry(t, err, ErrTypeEmailUnavailable)
+	res, err := f.mailer.SendEmail(ctx, in)
+	if err != nil || res.Status != EmailSent {
+		t.Fatalf("retry: %+v %v", res, err)
+	}
+	if n := f.stub.CountByDedupeKey()[in.WorkflowID+"/"+in.Step]; n != 2 {
+		t.Fatalf("SendGrid accepted the message %d times, want 2", n)
+	}
+	if r := f.row(t, in); r.status != EmailSent || r.unconfirmed || r.attempts != 2 {
+		t.Fatalf("row = %+v", r)
+	}
+}
+
+func TestSendEmailRefusedConnectionIsNotUnconfirmed(t *testing.T) {
+	// A request that never connected cannot have been accepted: the retry
+	// sends without looking anything up.
+	f := newMailerFixture(t, 2*time.Second)
+	down := sendgridstub.New()
+	down.Close()
+	f.mailer.Client = NewSendGridClient(sendgridstub.Key, down.URL, time.Second)
+	in := testEmailInput("reminder/0/30d")
+	ctx := context.Background()
+	_, err := f.mailer.SendEmail(ctx, in)
+	wantRetry(t, err, ErrTypeEmailUnavailable)
+	if r := f.row(t, in); r.status != EmailPending || r.unconfirmed || r.attempts != 1 {
+		t.Fatalf("row = %+v", r)
+	}
+	f.mailer.Client = NewSendGridClient(sendgridstub.Key, f.stub.URL, time.Second)
+	if res, err := f.mailer.SendEmail(ctx, in); err != nil || res.Status != EmailSent {
+		t.Fatalf("retry: %+v %v", res, err)
+	}
+	if f.stub.ActivityLookups() != 0 || f.stub.Accepted() != 1 {
+		t.Fatalf("%d lookups, %d accepted", f.stub.ActivityLookups(), f.stub.Accepted())
 	}
 }
 

@@ -19,6 +19,7 @@ const (
 	EnvTaskQueue         = "TIERSHIFT_TASK_QUEUE"
 	EnvEmailTaskQueue    = "TIERSHIFT_EMAIL_TASK_QUEUE"
 	EnvEmailRate         = "TIERSHIFT_EMAIL_RATE"
+	EnvEmailConfirm      = "TIERSHIFT_EMAIL_CONFIRM_WINDOW"
 	EnvWorkflowPollers   = "TIERSHIFT_WORKFLOW_POLLERS"
 	EnvActivityPollers   = "TIERSHIFT_ACTIVITY_POLLERS"
 	EnvMaxActivities     = "TIERSHIFT_MAX_CONCURRENT_ACTIVITIES"
@@ -68,17 +69,21 @@ type Config struct {
 	TaskQueue         string
 	EmailTaskQueue    string
 	EmailRate         float64
-	WorkflowPollers   int
-	ActivityPollers   int
-	MaxActivities     int
-	MaxWorkflowTasks  int
-	StickyCacheSize   int
-	StickyTimeout     time.Duration
-	DBMaxConns        int32
-	SendGridAPIKey    string
-	SendGridAPIURL    string
-	LogFormat         string
-	LogLevel          string
+	// EmailConfirmWindow is how long a send whose answer was lost is looked
+	// for in SendGrid's Email Activity before it is sent again; 0 leaves the
+	// mailer's default (activities.DefaultConfirmWindow).
+	EmailConfirmWindow time.Duration
+	WorkflowPollers    int
+	ActivityPollers    int
+	MaxActivities      int
+	MaxWorkflowTasks   int
+	StickyCacheSize    int
+	StickyTimeout      time.Duration
+	DBMaxConns         int32
+	SendGridAPIKey     string
+	SendGridAPIURL     string
+	LogFormat          string
+	LogLevel           string
 	// PprofAddr, when set, is where the worker serves net/http/pprof
 	// (e.g. localhost:6060), for profiling; empty serves nothing.
 	PprofAddr string
@@ -141,14 +146,20 @@ func fromLookup(lookup func(string) (string, bool)) (Config, error) {
 			c.EmailRate = r
 		}
 	}
-	if v := str(EnvStickyTimeout, ""); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < time.Second {
-			problems = append(problems, fmt.Sprintf("%s=%q: want a duration of at least 1s, such as 30s or 2m", EnvStickyTimeout, v))
-		} else {
-			c.StickyTimeout = d
+	dur := func(name string, least time.Duration, into *time.Duration) {
+		v := str(name, "")
+		if v == "" {
+			return
 		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d < least {
+			problems = append(problems, fmt.Sprintf("%s=%q: want a duration of at least %s, such as 30s or 2m", name, v, least))
+			return
+		}
+		*into = d
 	}
+	dur(EnvStickyTimeout, time.Second, &c.StickyTimeout)
+	dur(EnvEmailConfirm, time.Second, &c.EmailConfirmWindow)
 	if c.EmailTaskQueue == "" {
 		c.EmailTaskQueue = EmailQueueFor(c.TaskQueue)
 	}
@@ -167,7 +178,7 @@ func fromLookup(lookup func(string) (string, bool)) (Config, error) {
 func Names() []string {
 	return []string{
 		EnvDatabaseURL, EnvTemporalAddress, EnvTemporalNamespace, EnvTaskQueue,
-		EnvEmailTaskQueue, EnvEmailRate, EnvWorkflowPollers, EnvActivityPollers,
+		EnvEmailTaskQueue, EnvEmailRate, EnvEmailConfirm, EnvWorkflowPollers, EnvActivityPollers,
 		EnvMaxActivities, EnvMaxWorkflowTasks, EnvStickyCacheSize, EnvStickyTimeout, EnvDBMaxConns, EnvPprofAddr,
 		EnvSendGridAPIKey, EnvSendGridAPIURL, EnvLogFormat, EnvLogLevel,
 	}

@@ -28,3 +28,19 @@ func TestWorkerTuningFromTheEnvironment(t *testing.T) {
 		}
 	}
 }
+
+func TestEmailConfirmWindowFromTheEnvironment(t *testing.T) {
+	c, err := fromLookup(lookupFrom(nil))
+	if err != nil || c.EmailConfirmWindow != 0 {
+		t.Fatalf("default: %v %v; want 0 (the mailer's default)", c.EmailConfirmWindow, err)
+	}
+	c, err = fromLookup(lookupFrom(map[string]string{EnvEmailConfirm: "15m"}))
+	if err != nil || c.EmailConfirmWindow != 15*time.Minute {
+		t.Fatalf("set: %v %v", c.EmailConfirmWindow, err)
+	}
+	for _, bad := range []string{"later", "0s", "-5m"} {
+		if _, err := fromLookup(lookupFrom(map[string]string{EnvEmailConfirm: bad})); err == nil || !strings.Contains(err.Error(), EnvEmailConfirm) {
+			t.Errorf("%s=%q: %v; want an error naming the variable", EnvEmailConfirm, bad, err)
+		}
+	}
+}

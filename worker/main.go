@@ -90,6 +90,7 @@ func run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	main.RegisterActivity(&activities.Store{DB: store.New(pool), Log: log})
 
 	mailer := activities.NewMailer(pool, cfg.SendGridAPIKey, cfg.SendGridAPIURL, 0, log)
+	mailer.ConfirmWindow = cfg.EmailConfirmWindow
 	mail := worker.New(c, cfg.EmailTaskQueue, worker.Options{
 		// The server enforces this rate across every worker polling the queue.
 		TaskQueueActivitiesPerSecond:       cfg.EmailRate,
