@@ -279,7 +279,9 @@ fi
 	echo "## $(date -u '+%Y-%m-%d %H:%M UTC') — $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo ' (with uncommitted changes)')"
 	echo
 	echo "Machine: \`nproc\` = $(nproc); $(free -g | awk '/^Mem:/{print $2 " GB RAM (free -g)"}'); $(uname -sr); $(psql -X -At "$BENCH_URL" -c 'show server_version' | cut -d' ' -f1) PostgreSQL; Temporal CLI $(bin/temporal --version 2>/dev/null | awk '{print $3}') dev server on port $TPORT."
-	echo "Sizes: import $IMPORT_SIZES; launch $LAUNCH_N; wave $WAVE_N; plan $PLAN_N. Command: \`BENCH_IMPORT_SIZES=\"$IMPORT_SIZES\" BENCH_LAUNCH_N=$LAUNCH_N BENCH_WAVE_N=$WAVE_N BENCH_WAVE_RATES=\"$WAVE_RATES\" BENCH_WAVE_GRACE=\"$WAVE_GRACE\" BENCH_WAVE_REMINDERS=\"$WAVE_REMINDERS\" BENCH_SKIP=\"${BENCH_SKIP:-}\" scripts/bench.sh\`"
+	# Worker settings taken from the environment change the figures: say so.
+	wenv=$(env | grep -E '^TIERSHIFT_(STICKY|WORKFLOW_POLLERS|ACTIVITY_POLLERS|MAX_CONCURRENT|DB_MAX_CONNS)' | sort | tr '\n' ' ')
+	echo "Sizes: import $IMPORT_SIZES; launch $LAUNCH_N; wave $WAVE_N; plan $PLAN_N. Command: \`${wenv}BENCH_IMPORT_SIZES=\"$IMPORT_SIZES\" BENCH_LAUNCH_N=$LAUNCH_N BENCH_WAVE_N=$WAVE_N BENCH_WAVE_RATES=\"$WAVE_RATES\" BENCH_WAVE_GRACE=\"$WAVE_GRACE\" BENCH_WAVE_REMINDERS=\"$WAVE_REMINDERS\" BENCH_WAVE_TIMEOUT=$WAVE_TIMEOUT BENCH_SKIP=\"${BENCH_SKIP:-}\" scripts/bench.sh\`"
 	echo
 	echo "| figure | result | exact command |"
 	echo "|---|---|---|"
