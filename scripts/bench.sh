@@ -15,7 +15,7 @@
 #   BENCH_WAVE_GRACE="4 minutes"         launch to deadline: long enough to launch and announce all
 #   BENCH_WAVE_REMINDERS="[1 minute]"    reminders before the deadline ("[]" for none)
 #   BENCH_WAVE_TIMEOUT=1800              seconds after the deadline before giving up
-#   BENCH_STEADY_SECONDS=60              worker sampling while the wave sleeps
+#   BENCH_STEADY_SECONDS=240             worker sampling while the wave sleeps (>= 2 min: Go forces a GC every 2 min)
 #   BENCH_PLAN_N=1000000                 partners for `starter plan`
 #   BENCH_SKIP="launch wave"             sections to skip (import launch wave plan)
 #   BENCH_OUT=BENCHMARKS.md
@@ -34,7 +34,7 @@ WAVE_RATES=${BENCH_WAVE_RATES:-0 100}
 WAVE_GRACE=${BENCH_WAVE_GRACE:-4 minutes}
 WAVE_REMINDERS=${BENCH_WAVE_REMINDERS:-[1 minute]}
 WAVE_TIMEOUT=${BENCH_WAVE_TIMEOUT:-1800}
-STEADY_SECONDS=${BENCH_STEADY_SECONDS:-60}
+STEADY_SECONDS=${BENCH_STEADY_SECONDS:-240}
 PLAN_N=${BENCH_PLAN_N:-1000000}
 SKIP=" ${BENCH_SKIP:-} "
 OUT=${BENCH_OUT:-BENCHMARKS.md}
