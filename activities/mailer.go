@@ -290,8 +290,10 @@ type claim struct {
 
 // claim locks the row (NOWAIT: an overlapping attempt gets a retryable
 // EmailSendInProgress error), settles an earlier attempt whose outcome is
-// unknown, and marks the row unconfirmed before the send. The lock is held
-// only for this: no Postgres connection waits on SendGrid's answer.
+// unknown, and marks the row unconfirmed before the send. The lock, and so a
+// Postgres connection, is held through that settling's Email Activity
+// lookup (rare: only after a lost answer), so two attempts never both
+// decide to resend; it is released before the send itself.
 func (m *Mailer) claim(ctx context.Context, in SendEmailInput, log zerolog.Logger) (claim, error) {
 	tx, err := m.DB.Begin(ctx)
 	if err != nil {

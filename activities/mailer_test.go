@@ -434,6 +434,25 @@ func TestSendEmailWithoutActivityAccessSendsAgain(t *testing.T) {
 	}
 }
 
+func TestFindSentRefusesAKeyItCannotQuote(t *testing.T) {
+	// Partner IDs may hold quotes; such a key cannot be put in an Email
+	// Activity query, so it is reported as not lookable-up, unasked.
+	stub := sendgridstub.New()
+	defer stub.Close()
+	c := NewSendGridClient(sendgridstub.Key, stub.URL, time.Second)
+	for _, key := range []string{`transition/c1/O"Brien/outcome`, `transition/c1/O'Brien/outcome`, `transition/c1/a\b/outcome`} {
+		if _, err := c.FindSent(context.Background(), key); !errors.Is(err, ErrActivityUnavailable) || !strings.Contains(err.Error(), "cannot be quoted") {
+			t.Errorf("key %s: %v; want ErrActivityUnavailable saying it cannot be quoted", key, err)
+		}
+	}
+	if stub.Requests() != 0 {
+		t.Fatalf("%d requests reached SendGrid", stub.Requests())
+	}
+	if id, err := c.FindSent(context.Background(), "transition/c1/P-42/outcome"); err != nil || id != "" {
+		t.Fatalf("plain key, nothing sent: %q %v", id, err)
+	}
+}
+
 func TestSendEmailRefusedConnectionIsNotUnconfirmed(t *testing.T) {
 	// A request that never connected cannot have been accepted: the retry
 	// sends without looking anything up.
