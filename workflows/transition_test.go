@@ -521,6 +521,35 @@ func TestExemptAndWithdrawEndTheTransition(t *testing.T) {
 	}
 }
 
+// Signals (what batch operations send) change the run as Updates do:
+// validated, deduplicated by ID, refused once the transition has ended. The
+// order in which Signals that arrive in one workflow task apply is pinned by
+// the recorded history testdata/signalled.json (the test suite delivers each
+// Signal in a task of its own).
+func TestSignalsApplyLikeUpdates(t *testing.T) {
+	h := newHarness(t, loadExample(t, "vmware-2009"), "Enterprise", program.Facts{})
+	var st Status
+	h.at(24*time.Hour, func() {
+		h.env.SignalWorkflow(MessageExtend, ExtendDeadline{ID: "e", By: program.Duration{Days: 30}, Reason: "r", Actor: "ops"})
+	})
+	h.at(25*time.Hour, func() {
+		st = h.query()
+		h.env.SignalWorkflow(MessageExempt, Exempt{ID: "x", Reason: "strategic account", Actor: "ops"})
+		h.env.SignalWorkflow(MessageExempt, Exempt{ID: "x2", Reason: "the same, twice", Actor: "ops"})
+		h.env.SignalWorkflow(MessageWithdraw, Withdraw{ID: "w", Reason: "left the channel", Actor: "ops"})
+	})
+	r := h.run()
+	if want := h.deadline().AddDate(0, 0, 30); !st.Deadline.Equal(want) {
+		t.Fatalf("deadline %v, want %v: one extension of 30 days (the second Signal repeats its ID)", st.Deadline, want)
+	}
+	if r.Outcome != OutcomeExempted {
+		t.Fatalf("outcome %s, want %s: the exemption came first and ended the run", r.Outcome, OutcomeExempted)
+	}
+	if len(h.be.changes) != 1 || h.be.changes[0].Reason != "strategic account" {
+		t.Fatalf("tier changes = %+v, want one, for the first exemption", h.be.changes)
+	}
+}
+
 func TestInvalidMessagesAreRejectedWithAClearError(t *testing.T) {
 	h := newHarness(t, loadExample(t, "vmware-2009"), "Enterprise", program.Facts{})
 	type rejection struct {

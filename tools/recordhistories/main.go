@@ -16,10 +16,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -38,8 +40,9 @@ import (
 func main() {
 	out := flag.String("out", "workflows/testdata", "folder for the history JSON files")
 	addr := flag.String("address", envOr("TEMPORAL_ADDRESS", "localhost:7233"), "Temporal frontend")
+	only := flag.String("scenario", "", "record only this scenario (default: all of them)")
 	flag.Parse()
-	if err := run(*addr, *out); err != nil {
+	if err := run(*addr, *out, *only); err != nil {
 		fmt.Fprintln(os.Stderr, "recordhistories:", err)
 		os.Exit(1)
 	}
@@ -103,7 +106,7 @@ type scenario struct {
 	act   func(ctx context.Context, c client.Client, id string) error
 }
 
-func run(addr, out string) error {
+func run(addr, out, only string) error {
 	ctx := context.Background()
 	c, err := client.Dial(client.Options{HostPort: addr})
 	if err != nil {
@@ -147,6 +150,35 @@ func run(addr, out string) error {
 			mem.mu.Unlock()
 			return update(workflows.MessageFacts, workflows.FactsChanged{ID: "f1"})(ctx, c, id)
 		}},
+		// Four Signals sent at once, so that they land in one workflow task:
+		// the history pins the order in which the run applies them.
+		{name: "signalled", act: func(ctx context.Context, c client.Client, id string) error {
+			time.Sleep(30 * time.Second)
+			signals := []struct {
+				name string
+				arg  any
+			}{
+				{workflows.MessageWithdraw, workflows.Withdraw{ID: "w1", Reason: "recorded", Actor: "recorder"}},
+				{workflows.MessageExempt, workflows.Exempt{ID: "x1", Reason: "recorded", Actor: "recorder"}},
+				{workflows.MessageExtend, workflows.ExtendDeadline{ID: "e1", By: program.Duration{Minutes: 1}, Reason: "recorded", Actor: "recorder"}},
+				{workflows.MessageFacts, workflows.FactsChanged{ID: "f1"}},
+			}
+			errs := make(chan error, len(signals))
+			for _, s := range signals {
+				go func() { errs <- c.SignalWorkflow(ctx, id, "", s.name, s.arg) }()
+			}
+			var err error
+			for range signals {
+				err = errors.Join(err, <-errs)
+			}
+			return err
+		}},
+	}
+	if only != "" {
+		scenarios = slices.DeleteFunc(scenarios, func(s scenario) bool { return s.name != only })
+		if len(scenarios) == 0 {
+			return fmt.Errorf("-scenario %q: no such scenario", only)
+		}
 	}
 	errs := make(chan error, len(scenarios))
 	for _, s := range scenarios {
