@@ -34,7 +34,7 @@ func (t *transition) registerHandlers(ctx workflow.Context) error {
 			return t.s.FactsProcessed >= target || t.s.Ending != nil || t.s.Stage == StageDeciding || t.s.Stage == StageDone
 		}
 	}
-	return errors.Join(
+	err := errors.Join(
 		handle(ctx, t, MessageFacts, "The partner's facts changed in Postgres: re-read and re-evaluate now",
 			t.validateFacts, t.onFacts, factsSettled),
 		handle(ctx, t, MessageExtend, "Move the deadline later and tell the partner",
@@ -44,6 +44,11 @@ func (t *transition) registerHandlers(ctx workflow.Context) error {
 		handle(ctx, t, MessageWithdraw, "End the transition: the partner leaves the program",
 			t.validateWithdraw, t.onWithdraw, nil),
 	)
+	if err != nil {
+		return err
+	}
+	t.listenForSignals(ctx)
+	return nil
 }
 
 // message is what every operator message has: an ID for deduplication.
@@ -105,27 +110,55 @@ func handle[M message](ctx workflow.Context, t *transition, name, description st
 		}
 		apply(m)
 	}
-	// A coroutine receives the Signals for the life of the run ...
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		if err := workflow.Await(ctx, t.ready); err != nil {
-			return
-		}
-		for {
-			var m M
-			ch.Receive(ctx, &m)
-			signal(m)
-		}
-	})
-	// ... and continue-as-new drains what was delivered but not yet read.
-	t.drains = append(t.drains, func() bool {
+	// One receive function per message: listenForSignals reads them while
+	// the run lives, drainSignals before continue-as-new.
+	t.receivers = append(t.receivers, signalReceiver{ch: ch, receive: func() bool {
 		var m M
 		if !ch.ReceiveAsync(&m) {
 			return false
 		}
 		signal(m)
 		return true
-	})
+	}})
 	return nil
+}
+
+// signalReceiver reads the Signals of one message type.
+type signalReceiver struct {
+	ch workflow.ReceiveChannel
+	// receive applies one delivered Signal and reports whether there was one.
+	receive func() bool
+}
+
+// listenForSignals applies Signals as they are delivered, for the life of
+// the run, once the program is there. One coroutine serves every message
+// type (a cached workflow's memory is mostly its coroutines' stacks): each
+// round drains the channels whole, in the order the handlers were
+// registered, which is the order one coroutine per message applied them in,
+// so histories recorded with those coroutines replay unchanged.
+func (t *transition) listenForSignals(ctx workflow.Context) {
+	delivered := func() bool {
+		for _, r := range t.receivers {
+			if r.ch.Len() > 0 {
+				return true
+			}
+		}
+		return false
+	}
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		if err := workflow.Await(ctx, t.ready); err != nil {
+			return
+		}
+		for {
+			for _, r := range t.receivers {
+				for r.receive() {
+				}
+			}
+			if err := workflow.Await(ctx, delivered); err != nil {
+				return
+			}
+		}
+	})
 }
 
 // drainSignals applies every signal already delivered but not yet read, so
@@ -133,8 +166,8 @@ func handle[M message](ctx workflow.Context, t *transition, name, description st
 func (t *transition) drainSignals() {
 	for drained := true; drained; {
 		drained = false
-		for _, drain := range t.drains {
-			if drain() {
+		for _, r := range t.receivers {
+			if r.receive() {
 				drained = true
 			}
 		}

@@ -112,8 +112,8 @@ type transition struct {
 	id   string
 	// estimatedEvents is a lower bound of this run's history length.
 	estimatedEvents int
-	// drains read one pending Signal each, before continue-as-new.
-	drains []func() bool
+	// receivers read the Signals of each message type, in registration order.
+	receivers []signalReceiver
 }
 
 func newTransition(ctx workflow.Context, in TransitionInput) (*transition, error) {
@@ -126,7 +126,7 @@ func newTransition(ctx workflow.Context, in TransitionInput) (*transition, error
 		log: log.With(workflow.GetLogger(ctx), "campaign_id", in.CampaignID, "partner_id", in.PartnerID),
 	}
 	if in.Program != nil {
-		return t, t.start(in.Program)
+		return t, t.start(internProgram(in.Program))
 	}
 	return t, nil
 }
@@ -148,7 +148,7 @@ func (t *transition) loadProgram(ctx workflow.Context) error {
 		return temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("load the program of campaign %s: %v", t.in.CampaignID, err), activities.ErrTypeNoProgram, err)
 	}
-	return t.start(&prog)
+	return t.start(internProgram(&prog))
 }
 
 // ready reports whether the run has its program, and so its rules and state.
