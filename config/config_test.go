@@ -15,12 +15,13 @@ func lookupFrom(env map[string]string) func(string) (string, bool) {
 
 func TestWorkerTuningFromTheEnvironment(t *testing.T) {
 	c, err := fromLookup(lookupFrom(nil))
-	if err != nil || c.StickyTimeout != DefaultStickyTimeout || c.WorkflowPollers != DefaultWorkflowPollers || c.PprofAddr != "" {
-		t.Fatalf("defaults: sticky timeout %v, %d workflow pollers, pprof %q, %v", c.StickyTimeout, c.WorkflowPollers, c.PprofAddr, err)
+	if err != nil || c.StickyTimeout != DefaultStickyTimeout || c.WorkflowPollers != DefaultWorkflowPollers || c.PprofAddr != "" ||
+		c.StickyCacheSize != DefaultStickyCacheSize {
+		t.Fatalf("defaults: sticky timeout %v, %d workflow pollers, pprof %q, cache %d, %v", c.StickyTimeout, c.WorkflowPollers, c.PprofAddr, c.StickyCacheSize, err)
 	}
-	c, err = fromLookup(lookupFrom(map[string]string{EnvStickyTimeout: "90s", EnvPprofAddr: " localhost:6060 "}))
-	if err != nil || c.StickyTimeout != 90*time.Second || c.PprofAddr != "localhost:6060" {
-		t.Fatalf("set: sticky timeout %v, pprof %q, %v", c.StickyTimeout, c.PprofAddr, err)
+	c, err = fromLookup(lookupFrom(map[string]string{EnvStickyTimeout: "90s", EnvPprofAddr: " localhost:6060 ", EnvStickyCacheSize: "0"}))
+	if err != nil || c.StickyTimeout != 90*time.Second || c.PprofAddr != "localhost:6060" || c.StickyCacheSize != 0 {
+		t.Fatalf("set: sticky timeout %v, pprof %q, cache %d, %v", c.StickyTimeout, c.PprofAddr, c.StickyCacheSize, err)
 	}
 	for _, bad := range []string{"soon", "500ms", "-1m"} {
 		if _, err := fromLookup(lookupFrom(map[string]string{EnvStickyTimeout: bad})); err == nil || !strings.Contains(err.Error(), EnvStickyTimeout) {

@@ -76,9 +76,8 @@ func run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 		log.Info().Strs("added", added).Msg("registered search attributes")
 	}
 
-	if cfg.StickyCacheSize > 0 {
-		worker.SetStickyWorkflowCacheSize(cfg.StickyCacheSize)
-	}
+	// 0 turns the cache off: every workflow task replays its history.
+	worker.SetStickyWorkflowCacheSize(cfg.StickyCacheSize)
 	main := worker.New(c, cfg.TaskQueue, worker.Options{
 		MaxConcurrentWorkflowTaskPollers:       cfg.WorkflowPollers,
 		MaxConcurrentActivityTaskPollers:       cfg.ActivityPollers,
