@@ -15,9 +15,10 @@
 #   BENCH_WAVE_GRACE="4 minutes"         launch to deadline: long enough to launch and announce all
 #   BENCH_WAVE_REMINDERS="[1 minute]"    reminders before the deadline ("[]" for none)
 #   BENCH_WAVE_TIMEOUT=1800              seconds after the deadline before giving up
-#   BENCH_STEADY_SECONDS=240             worker sampling while the wave sleeps (>= 2 min: Go forces a GC every 2 min)
+#   BENCH_STEADY_SECONDS=240             each worker sample (>= 2 min: Go forces a GC every 2 min)
+#   BENCH_STEADY_N=100000                workflows asleep for the steady-state section (worker defaults)
 #   BENCH_PLAN_N=1000000                 partners for `starter plan`
-#   BENCH_SKIP="launch wave"             sections to skip (import launch wave plan)
+#   BENCH_SKIP="launch wave"             sections to skip (import launch wave steady plan)
 #   BENCH_OUT=BENCHMARKS.md
 #   BENCH_DB=tiershift_bench             database (dropped and recreated)
 #   BENCH_TEMPORAL_PORT=7300             dev server port (the next three ports too)
@@ -35,6 +36,7 @@ WAVE_GRACE=${BENCH_WAVE_GRACE:-4 minutes}
 WAVE_REMINDERS=${BENCH_WAVE_REMINDERS:-[1 minute]}
 WAVE_TIMEOUT=${BENCH_WAVE_TIMEOUT:-1800}
 STEADY_SECONDS=${BENCH_STEADY_SECONDS:-240}
+STEADY_N=${BENCH_STEADY_N:-100000}
 PLAN_N=${BENCH_PLAN_N:-1000000}
 SKIP=" ${BENCH_SKIP:-} "
 OUT=${BENCH_OUT:-BENCHMARKS.md}
@@ -156,25 +158,31 @@ fi
 if ! skipped launch; then
 	for mode in $LAUNCH_MODES; do
 		fresh_db
-		temporal_up "$mode"
+		# Every measurement gets a fresh dev server of the same build and
+		# settings: a server slows as it fills (the in-memory one went from
+		# ~380 to ~300 empty starts/s over 50,000 workflows), so whichever
+		# ran second on a shared one would be handicapped.
 		best=0 bestc=0
 		for c in $LAUNCH_CONC; do
+			temporal_up "$mode"
 			r=$("$W/benchstart" -address $TADDR -n "$LAUNCH_N" -concurrency "$c" | sed -n 's/.*: \([0-9.]*\) starts\/s/\1/p')
+			temporal_down
 			log "benchstart $mode c=$c: $r starts/s"
 			if awk -v a="$r" -v b="$best" 'BEGIN{exit !(a>b)}'; then best=$r bestc=$c; fi
 		done
 		"$W/genpartners" -n "$LAUNCH_N" -program $PROGRAM -seed 3 >"$W/launch.csv"
 		"$W/starter" import --campaign bench-launch --program $PROGRAM "$W/launch.csv" >/dev/null
+		temporal_up "$mode"
 		t0=$(secs)
 		TIERSHIFT_TASK_QUEUE=bench-launch "$W/starter" launch --campaign bench-launch --program $PROGRAM --launch-at 2030-01-01 \
 			>"$W/launch.out" 2>"$W/launch.err" || { cat "$W/launch.out" "$W/launch.err" >&2; exit 1; }
 		t1=$(secs)
 		l_s=$(dt "$t0" "$t1")
 		lr=$(div "$LAUNCH_N" "$l_s")
-		row "launch $LAUNCH_N, dev server $mode: benchstart baseline" "$best starts/s (best of concurrency $LAUNCH_CONC: $bestc)" \
+		row "launch $LAUNCH_N, dev server $mode: benchstart baseline" "$best starts/s (best of concurrency $LAUNCH_CONC: $bestc; a fresh dev server each)" \
 			"\`go run ./tools/benchstart -address $TADDR -n $LAUNCH_N -concurrency $bestc\`"
 		row "launch $LAUNCH_N, dev server $mode: starter launch" "$l_s s, $lr starts/s, $(pct "$lr" "$best") of baseline" \
-			"\`bin/starter launch --campaign bench-launch --program $PROGRAM --launch-at 2030-01-01\` (default --concurrency 64)"
+			"\`bin/starter launch --campaign bench-launch --program $PROGRAM --launch-at 2030-01-01\` (default --concurrency 64), on a fresh dev server"
 		temporal_down
 	done
 fi
@@ -264,6 +272,69 @@ if ! skipped wave; then
 	done
 fi
 
+# ---- 4. steady state at scale ---------------------------------------------
+# STEADY_N workflows started with their launch a day away: each runs its first
+# task (loads the program, shows its search attributes) and sleeps on the
+# launch timer. The worker runs with its defaults (GODEBUG=gctrace=1 only, to
+# count the garbage collections). It is sampled twice for STEADY_SECONDS:
+# before the launch, with nothing to run (the control), and once every
+# workflow is asleep.
+if ! skipped steady; then
+	fresh_db
+	temporal_up memory
+	"$W/genpartners" -n "$STEADY_N" -program $PROGRAM -seed 5 >"$W/steady.csv"
+	"$W/starter" import --campaign bench-steady --program $PROGRAM "$W/steady.csv" >/dev/null
+	env -u TIERSHIFT_STICKY_CACHE_SIZE TIERSHIFT_TASK_QUEUE=bench-steady GODEBUG=gctrace=1 \
+		"$W/worker" >"$W/steady-worker.log" 2>&1 &
+	spid=$!; PIDS+=("$spid")
+	# Ready: it polls the task queue.
+	until bin/temporal task-queue describe --address $TADDR --task-queue bench-steady -o json 2>/dev/null | grep -q '"identity"'; do
+		kill -0 "$spid" 2>/dev/null || { cat "$W/steady-worker.log" >&2; exit 1; }
+		sleep 0.5
+	done
+	# sample SECONDS: CPU as % of one core, peak RSS (MB), collections, and the
+	# live heap after the last one (MB, from gctrace's "a->b->c MB").
+	sample() {
+		local tck u0 s0 u1 s1 r rss_max=0 gc0 gc1
+		tck=$(getconf CLK_TCK)
+		gc0=$(grep -c '^gc ' "$W/steady-worker.log" || true)
+		read -r u0 s0 < <(awk '{print $14, $15}' "/proc/$spid/stat")
+		for _ in $(seq "$1"); do
+			r=$(awk '/VmRSS/{print $2}' "/proc/$spid/status"); [ "$r" -gt "$rss_max" ] && rss_max=$r
+			sleep 1
+		done
+		read -r u1 s1 < <(awk '{print $14, $15}' "/proc/$spid/stat")
+		gc1=$(grep -c '^gc ' "$W/steady-worker.log" || true)
+		live=$(grep '^gc ' "$W/steady-worker.log" | tail -1 | sed -n 's/.* [0-9]*->[0-9]*->\([0-9]*\) MB.*/\1/p')
+		printf '%s %d %d %s\n' "$(awk -v a=$((u1 + s1 - u0 - s0)) -v t="$tck" -v s="$1" 'BEGIN{printf "%.2f%%", 100*a/t/s}')" \
+			$((rss_max / 1024)) $((gc1 - gc0)) "${live:-?}"
+	}
+	read -r cpu rss gcs live < <(sample "$STEADY_SECONDS")
+	row "steady state: worker with no workflows, the control ($STEADY_SECONDS s)" "CPU $cpu of one core, RSS up to $rss MB, $gcs garbage collections, live heap $live MB" \
+		"samples of /proc/PID/stat and VmRSS of bin/worker (default settings, GODEBUG=gctrace=1), 1 s apart"
+	t0=$(secs)
+	TIERSHIFT_TASK_QUEUE=bench-steady "$W/starter" launch --campaign bench-steady --program $PROGRAM \
+		--launch-at "$(date -u -d '+1 day' +%Y-%m-%dT%H:%M:%SZ)" >/dev/null 2>"$W/steady-launch.err" ||
+		{ cat "$W/steady-launch.err" >&2; exit 1; }
+	# Asleep: no workflow task waiting or dispatched for 30 s (the server's
+	# rates cover the last 30 s or so).
+	quiet=0
+	while [ "$quiet" -lt 15 ]; do
+		st=$(bin/temporal task-queue describe --address $TADDR --task-queue bench-steady -o json | awk '
+			/"taskQueueType": "workflow"/ {w = 1} /"taskQueueType": "activity"/ {w = 0}
+			w && /approximateBacklogCount|tasksDispatchRate/ {gsub(/[^0-9.]/, "", $2); s += $2} END {print s + 0}')
+		if [ "$st" = 0 ]; then quiet=$((quiet + 1)); else quiet=0; fi
+		sleep 2
+	done
+	asleep_s=$(dt "$t0" "$(secs)")
+	running=$(bin/temporal workflow count --address $TADDR --query "TaskQueue='bench-steady' AND ExecutionStatus='Running'" | awk '{print $2}')
+	read -r cpu rss gcs live < <(sample "$STEADY_SECONDS")
+	row "steady state: $running workflows asleep ($STEADY_SECONDS s)" "CPU $cpu of one core, RSS up to $rss MB, $gcs garbage collections, live heap $live MB (launched and asleep in $asleep_s s)" \
+		"\`bin/starter launch --campaign bench-steady --launch-at <tomorrow>\` with bin/worker running (default settings); sampled as the control once no workflow task was queued or dispatched for 30 s"
+	kill -INT "$spid"; wait "$spid" || true
+	temporal_down
+fi
+
 # ---- 5. plan -----------------------------------------------------------------
 if ! skipped plan; then
 	"$W/genpartners" -n "$PLAN_N" -program $PROGRAM -seed 1 >"$W/plan.csv"
@@ -281,7 +352,7 @@ fi
 	echo "Machine: \`nproc\` = $(nproc); $(free -g | awk '/^Mem:/{print $2 " GB RAM (free -g)"}'); $(uname -sr); $(psql -X -At "$BENCH_URL" -c 'show server_version' | cut -d' ' -f1) PostgreSQL; Temporal CLI $(bin/temporal --version 2>/dev/null | awk '{print $3}') dev server on port $TPORT."
 	# Worker settings taken from the environment change the figures: say so.
 	wenv=$(env | grep -E '^TIERSHIFT_(STICKY|WORKFLOW_POLLERS|ACTIVITY_POLLERS|MAX_CONCURRENT|DB_MAX_CONNS)' | sort | tr '\n' ' ')
-	echo "Sizes: import $IMPORT_SIZES; launch $LAUNCH_N; wave $WAVE_N; plan $PLAN_N. Command: \`${wenv}BENCH_IMPORT_SIZES=\"$IMPORT_SIZES\" BENCH_LAUNCH_N=$LAUNCH_N BENCH_WAVE_N=$WAVE_N BENCH_WAVE_RATES=\"$WAVE_RATES\" BENCH_WAVE_GRACE=\"$WAVE_GRACE\" BENCH_WAVE_REMINDERS=\"$WAVE_REMINDERS\" BENCH_WAVE_TIMEOUT=$WAVE_TIMEOUT BENCH_SKIP=\"${BENCH_SKIP:-}\" scripts/bench.sh\`"
+	echo "Sizes: import $IMPORT_SIZES; launch $LAUNCH_N; wave $WAVE_N; steady $STEADY_N; plan $PLAN_N. Command: \`${wenv}BENCH_IMPORT_SIZES=\"$IMPORT_SIZES\" BENCH_LAUNCH_N=$LAUNCH_N BENCH_WAVE_N=$WAVE_N BENCH_STEADY_N=$STEADY_N BENCH_STEADY_SECONDS=$STEADY_SECONDS BENCH_WAVE_RATES=\"$WAVE_RATES\" BENCH_WAVE_GRACE=\"$WAVE_GRACE\" BENCH_WAVE_REMINDERS=\"$WAVE_REMINDERS\" BENCH_WAVE_TIMEOUT=$WAVE_TIMEOUT BENCH_SKIP=\"${BENCH_SKIP:-}\" scripts/bench.sh\`"
 	echo
 	echo "| figure | result | exact command |"
 	echo "|---|---|---|"
