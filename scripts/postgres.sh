@@ -20,9 +20,11 @@ cluster() {
   command -v pg_lsclusters >/dev/null 2>&1 || die "PostgreSQL is not installed. Install it with: apt-get install -y postgresql (or set DATABASE_URL to a running server)"
   local line
   if [ -n "$PG_VERSION" ]; then
-    line=$(pg_lsclusters --no-header | awk -v v="$PG_VERSION" '$1==v {print; exit}')
+    line=$(pg_lsclusters --no-header | awk -v v="$PG_VERSION" '$1==v && !found {print; found=1}')
   else
-    line=$(pg_lsclusters --no-header | head -n 1)
+    # awk, not head: a reader that stops early makes pg_lsclusters die of
+    # SIGPIPE, which pipefail turns into a failed start.
+    line=$(pg_lsclusters --no-header | awk 'NR == 1')
   fi
   [ -n "$line" ] || die "no PostgreSQL cluster found (pg_lsclusters is empty). Create one with: pg_createcluster 15 main"
   echo "$line"
