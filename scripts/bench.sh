@@ -207,7 +207,7 @@ if ! skipped wave; then
 			/usr/bin/time -v -o "$W/worker.time" "$W/worker" >"$W/worker.log" 2>&1 &
 		wtime=$!; PIDS+=("$wtime")
 		sleep 3
-		wpid=$(pgrep -P "$wtime" -f "$W/worker" | head -1)
+		wpid=$(pgrep -P "$wtime" -f "$W/worker" | awk 'NR == 1')
 		"$W/starter" import --campaign bench-wave --program "$wprog" "$W/wave.csv" >/dev/null
 		launch_at=$(date -u -d '+20 seconds' +%Y-%m-%dT%H:%M:%SZ)
 		t_launch=$(secs)
@@ -351,7 +351,7 @@ fi
 	echo
 	echo "Machine: \`nproc\` = $(nproc); $(free -g | awk '/^Mem:/{print $2 " GB RAM (free -g)"}'); $(uname -sr); $(psql -X -At "$BENCH_URL" -c 'show server_version' | cut -d' ' -f1) PostgreSQL; Temporal CLI $(bin/temporal --version 2>/dev/null | awk '{print $3}') dev server on port $TPORT."
 	# Worker settings taken from the environment change the figures: say so.
-	wenv=$(env | grep -E '^TIERSHIFT_(STICKY|WORKFLOW_POLLERS|ACTIVITY_POLLERS|MAX_CONCURRENT|DB_MAX_CONNS)' | sort | tr '\n' ' ')
+	wenv=$(env | grep -E '^TIERSHIFT_(STICKY|WORKFLOW_POLLERS|ACTIVITY_POLLERS|MAX_CONCURRENT|DB_MAX_CONNS)' | sort | tr '\n' ' ' || true)
 	echo "Sizes: import $IMPORT_SIZES; launch $LAUNCH_N; wave $WAVE_N; steady $STEADY_N; plan $PLAN_N. Command: \`${wenv}BENCH_IMPORT_SIZES=\"$IMPORT_SIZES\" BENCH_LAUNCH_N=$LAUNCH_N BENCH_WAVE_N=$WAVE_N BENCH_STEADY_N=$STEADY_N BENCH_STEADY_SECONDS=$STEADY_SECONDS BENCH_WAVE_RATES=\"$WAVE_RATES\" BENCH_WAVE_GRACE=\"$WAVE_GRACE\" BENCH_WAVE_REMINDERS=\"$WAVE_REMINDERS\" BENCH_WAVE_TIMEOUT=$WAVE_TIMEOUT BENCH_SKIP=\"${BENCH_SKIP:-}\" scripts/bench.sh\`"
 	echo
 	echo "| figure | result | exact command |"

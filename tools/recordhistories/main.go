@@ -150,8 +150,9 @@ func run(addr, out, only string) error {
 			mem.mu.Unlock()
 			return update(workflows.MessageFacts, workflows.FactsChanged{ID: "f1"})(ctx, c, id)
 		}},
-		// Four Signals sent at once, so that they land in one workflow task:
-		// the history pins the order in which the run applies them.
+		// Four Signals sent at once, so that they land in one workflow task
+		// (nothing guarantees it: check the recording; in testdata they did),
+		// pinning the order in which the run applies them.
 		{name: "signalled", act: func(ctx context.Context, c client.Client, id string) error {
 			time.Sleep(30 * time.Second)
 			signals := []struct {
