@@ -10,6 +10,7 @@
 #   make lint       gofmt, go vet, staticcheck
 #   make histories  re-record workflows/testdata histories against the dev server
 #   make bench      scripts/bench.sh
+#   make bench-go   in-process Go benchmarks, compared with the previous run by benchstat
 #   make clean      remove built binaries (bin/worker, bin/starter) and test cache
 #   make distclean  down + remove bin/ (tools too) and .dev/
 #
@@ -27,6 +28,9 @@ MAKEFLAGS += --no-print-directory
 GO ?= go
 BIN := $(CURDIR)/bin
 STATICCHECK_VERSION := v0.8.2
+BENCHSTAT_VERSION := v0.0.0-20260908200009-22c9c6c9d4da
+BENCH_GO_PACKAGES ?= ./program/ ./partnerfile/ ./email/ ./starter/
+BENCH_GO_COUNT ?= 10
 # The Go release go.mod asks for, e.g. 1.26.
 GO_MIN := $(shell sed -n 's/^go \([0-9]*\.[0-9]*\).*/\1/p' go.mod)
 
@@ -51,7 +55,7 @@ PARTNERS ?= examples/rehearsal/partners.csv
 
 GOFILES = $(shell find . -path ./.git -prune -o -path ./bin -prune -o -path ./.dev -prune -o -name '*.go' -print)
 
-.PHONY: build tools up down worker demo test lint histories bench clean distclean check-go services status demo-files
+.PHONY: build tools up down worker demo test lint histories bench bench-go clean distclean check-go services status demo-files
 
 check-go:
 	@command -v $(GO) >/dev/null 2>&1 || { echo "Go is not installed (need go$(GO_MIN) or newer): https://go.dev/dl/" >&2; exit 1; }
@@ -71,6 +75,9 @@ tools: check-go bin/temporal bin/staticcheck
 # CLI's module graph conflicts with the SDK tiershift uses.
 bin/temporal:
 	scripts/temporal.sh build
+
+bin/benchstat:
+	GOBIN=$(BIN) $(GO) install golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION)
 
 bin/staticcheck:
 	@echo "building staticcheck $(STATICCHECK_VERSION) into bin/ (one-time, about a minute)..."
@@ -148,6 +155,15 @@ histories: up
 
 bench: build up
 	scripts/bench.sh
+
+# make bench-go before a change, then again after it: the second run is
+# compared with the first (.dev/bench-go.old.txt -> .dev/bench-go.txt).
+# Needs no services.
+bench-go: check-go bin/benchstat
+	@mkdir -p .dev; [ ! -f .dev/bench-go.txt ] || mv .dev/bench-go.txt .dev/bench-go.old.txt
+	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_GO_COUNT) $(BENCH_GO_PACKAGES) | tee .dev/bench-go.txt
+	@if [ -f .dev/bench-go.old.txt ]; then $(BIN)/benchstat .dev/bench-go.old.txt .dev/bench-go.txt; \
+	else $(BIN)/benchstat .dev/bench-go.txt; fi
 
 clean:
 	rm -f bin/worker bin/starter .dev/test.log

@@ -273,3 +273,27 @@ func validEmailNetMail(s string) bool {
 	a, err := mail.ParseAddress(s)
 	return err == nil && a.Address == s
 }
+
+// A cell of separators and blanks reads as an empty cell: no names, and nil
+// like an empty cell, so that the stored facts and the forecast do not tell
+// the two apart.
+func TestBlankListsReadAsEmptyCells(t *testing.T) {
+	src := "partner_id,name,email,tier,certifications,competencies,modules\n" +
+		"P1,Acme,a@acme.example,Enterprise, | ,| |,|\n" +
+		"P2,Acme,b@acme.example,Enterprise,,,\n"
+	rows, errs := readAll(t, src, "blank.csv")
+	if len(errs) != 0 {
+		t.Fatalf("errors: %v", RowErrors(errs))
+	}
+	if len(rows) != 2 {
+		t.Fatalf("read %d rows, want 2", len(rows))
+	}
+	for _, r := range rows {
+		if r.Facts.Certifications != nil || r.Facts.Competencies != nil || r.Facts.Modules != nil {
+			t.Errorf("line %d: facts %+v, want no certifications, competencies or modules (nil)", r.Line, r.Facts)
+		}
+	}
+	if !reflect.DeepEqual(rows[0].Facts, rows[1].Facts) {
+		t.Errorf("blank lists %+v differ from empty cells %+v", rows[0].Facts, rows[1].Facts)
+	}
+}
