@@ -15,8 +15,9 @@ import (
 	"github.com/tiershift/tiershift/program"
 )
 
-// Header is the partner file's header line as Write writes it.
-const Header = "partner_id,name,email,locale,country,tier,revenue,points,certifications,competencies,modules\n"
+// header is the partner file's header line, in the order appendPartner
+// writes the fields.
+const header = "partner_id,name,email,locale,country,tier,revenue,points,certifications,competencies,modules\n"
 
 var (
 	prefixes  = []string{"Société Générale", "Groupe", "Atelier", "Informatique", "Nordic", "Pacific", "Bluewater", "Keystone", "Côte d'Azur", "Bretagne", "Harbor Point", "Québec", "Redwood", "Alsace", "Summit", "Lumière"}
@@ -49,7 +50,7 @@ func Write(w io.Writer, p *program.Program, n int, seed uint64) error {
 	}
 	rng := rand.New(rand.NewPCG(seed, 0x7469657273686966))
 	bw := bufio.NewWriterSize(w, 1<<20)
-	bw.WriteString(Header)
+	bw.WriteString(header)
 	var b []byte
 	for i := range n {
 		b = appendPartner(b[:0], rng, p, i+1)
