@@ -128,3 +128,44 @@ func TestImportFirstThenAgainIntoNewCampaign(t *testing.T) {
 		t.Fatalf("enrollments: %d, want 1000", n)
 	}
 }
+
+// The check looks the new rows up as a set (schema/006): a batch as large as
+// an import's, with known partners around the missing ones, is refused as a
+// whole and names the smallest missing partner, whatever order the rows come
+// in; an unknown campaign among known ones is found the same way.
+func TestEnrollmentReferencesAreCheckedAsASet(t *testing.T) {
+	ctx := context.Background()
+	s, db := newStore(t)
+	var rs []partnerfile.Row
+	for i := range 3000 {
+		rs = append(rs, row(i+2, fmt.Sprintf("k%04d", i), "Premier", program.Facts{}))
+	}
+	if _, err := s.ImportPartners(ctx, "c1", rows(rs...), "test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Pool.Exec(ctx, `INSERT INTO campaigns (campaign_id) VALUES ('c2')`); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, sql, detail string }{
+		{"two unknown partners among 3,000", `
+			INSERT INTO enrollments (campaign_id, partner_id, workflow_id, old_tier)
+			SELECT 'c2', id, 'w-' || id, 'Premier'
+			FROM (SELECT partner_id FROM partners UNION ALL VALUES ('zz-ghost'), ('ghost-a')) AS x(id)
+			ORDER BY id DESC`,
+			`Key (partner_id)=(ghost-a) is not present in table "partners".`},
+		{"two unknown campaigns among known ones", `
+			INSERT INTO enrollments (campaign_id, partner_id, workflow_id, old_tier)
+			SELECT c, p.partner_id, c || '/' || p.partner_id, 'Premier'
+			FROM partners p CROSS JOIN (VALUES ('zz-nope'), ('c2'), ('nope-a')) AS x(c)`,
+			`Key (campaign_id)=(nope-a) is not present in table "campaigns".`},
+	} {
+		_, err := db.Pool.Exec(ctx, tc.sql)
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) || pe.Code != "23503" || pe.Detail != tc.detail {
+			t.Fatalf("%s: want foreign_key_violation with %q, got %v", tc.name, tc.detail, err)
+		}
+	}
+	if n := count(t, db, `SELECT count(*) FROM enrollments WHERE campaign_id <> 'c1'`); n != 0 {
+		t.Fatalf("refused batches left %d enrollments", n)
+	}
+}
