@@ -107,7 +107,7 @@ type Reader struct {
 	csv    *csv.Reader
 	col    [kModules + 1]int // index of each column in a record, or -1
 	ncol   int
-	seen   map[string]int32 // partner_id -> first line, for duplicates
+	seen   IDSet // partner IDs and their first lines, for duplicates
 	errs   RowErrors
 	header []string
 }
@@ -129,7 +129,7 @@ func NewReader(r io.Reader, filename string) (*Reader, error) {
 	cr.Comma = detectDelimiter(head)
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
-	rd := &Reader{file: filename, csv: cr, seen: map[string]int32{}}
+	rd := &Reader{file: filename, csv: cr}
 	rec, err := cr.Read()
 	if err == io.EOF {
 		return nil, RowErrors{{File: filename, Line: 1, Message: "file is empty; the first line must be a header such as " + strings.Join(RequiredColumns, ",")}}
@@ -286,12 +286,8 @@ func (rd *Reader) row(rec []string) (Row, error) {
 	}
 	if r.PartnerID == "" {
 		rd.fail(line, ColPartnerID, "is empty")
-	} else if first, dup := rd.seen[r.PartnerID]; dup {
+	} else if first, dup := rd.seen.Add(r.PartnerID, line); dup {
 		rd.fail(line, ColPartnerID, "%q is already used on line %d", r.PartnerID, first)
-	} else {
-		// Clone: the record's strings share one allocation per line, which
-		// must not be kept alive for the whole file.
-		rd.seen[strings.Clone(r.PartnerID)] = int32(line)
 	}
 	if r.Name == "" {
 		rd.fail(line, ColName, "is empty")

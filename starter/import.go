@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -118,7 +117,7 @@ func runImport(cmd *cobra.Command, o importOptions, file string) error {
 	if err != nil {
 		return badInput(err)
 	}
-	v := &checkedRows{r: r, file: file, prog: prog, skipInvalid: o.skipInvalid, firstLine: map[string]int{}}
+	v := &checkedRows{r: r, file: file, prog: prog, skipInvalid: o.skipInvalid}
 	res, err := st.ImportPartners(ctx, o.campaign, v, "import:"+filepath.Base(file))
 	for _, p := range v.problems {
 		fmt.Fprintln(cmd.ErrOrStderr(), p)
@@ -164,8 +163,9 @@ func logImport(log zerolog.Logger, res store.ImportResult, skipped int, took tim
 var errInvalidRows = errors.New("the partner file has invalid rows")
 
 // checkedRows streams a partner file's valid rows into the import while it
-// collects every problem: row errors, rows the program refuses, and partner
-// IDs given twice. Invalid rows are never passed on. Unless skipInvalid, a
+// collects every problem: row errors (a partner ID given twice among them:
+// the reader refuses it) and rows the program refuses. Invalid rows are
+// never passed on. Unless skipInvalid, a
 // file with any problem ends with errInvalidRows instead of io.EOF (after
 // reading to the end, so every problem is reported), and once a problem is
 // found no further row is passed on: the import will be rolled back anyway.
@@ -174,7 +174,6 @@ type checkedRows struct {
 	file        string
 	prog        *program.Program
 	skipInvalid bool
-	firstLine   map[string]int
 
 	rows, badRows int
 	problems      []string
@@ -205,17 +204,15 @@ func (c *checkedRows) Next() (partnerfile.Row, error) {
 	}
 }
 
+// UniquePartnerIDs tells the import that no partner ID comes twice: the
+// partner file reader refuses a duplicate, and only its valid rows pass.
+func (c *checkedRows) UniquePartnerIDs() bool { return true }
+
 // check reports whether row is valid, recording its problems if not.
 func (c *checkedRows) check(row partnerfile.Row) bool {
 	var errs []*partnerfile.RowError
 	if c.prog != nil {
 		errs = partnerfile.CheckAgainst(c.prog, row)
-	}
-	if first, dup := c.firstLine[row.PartnerID]; dup {
-		errs = append(errs, &partnerfile.RowError{File: c.file, Line: row.Line,
-			Column: "partner_id", Message: fmt.Sprintf("partner %q is already on line %d", row.PartnerID, first)})
-	} else {
-		c.firstLine[strings.Clone(row.PartnerID)] = row.Line // not the whole CSV record the ID points into
 	}
 	c.record(errs...)
 	return len(errs) == 0

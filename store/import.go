@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -17,6 +16,19 @@ import (
 // *partnerfile.Reader satisfies it. Any other error aborts the import.
 type Rows interface {
 	Next() (partnerfile.Row, error)
+}
+
+// UniqueRows is a stream of partner rows that never yields a partner ID
+// twice, such as the valid rows of a partnerfile.Reader, which refuses a
+// duplicate with both its lines. ImportPartners trusts it and does not look
+// for duplicates again (for 1,000,000 rows that look took ~0.5 s of CPU).
+// A stream that claims it wrongly is a bug: a new partner given twice still
+// fails the import on the partners' primary key, but an existing one would be
+// updated from either of its rows.
+type UniqueRows interface {
+	Rows
+	// UniquePartnerIDs reports whether no partner ID comes twice.
+	UniquePartnerIDs() bool
 }
 
 // ImportResult says what an import changed.
@@ -373,7 +385,10 @@ func importMerge(ctx context.Context, tx pgx.Tx, campaignID string, rows Rows, s
 // withLine. The error names the line the
 // stream had reached.
 func copyRows(ctx context.Context, tx pgx.Tx, table string, columns []string, withLine bool, rows Rows) (int64, error) {
-	src := &rowSource{rows: rows, withLine: withLine, seen: map[string]int{}}
+	src := &rowSource{rows: rows, withLine: withLine}
+	if u, ok := rows.(UniqueRows); ok && u.UniquePartnerIDs() {
+		src.trusted = true
+	}
 	n, err := tx.CopyFrom(ctx, pgx.Identifier{table}, columns, src)
 	if src.err != nil {
 		return 0, src.err
@@ -443,7 +458,9 @@ type rowSource struct {
 	rows Rows
 	// withLine puts the file line first (the staging table has it).
 	withLine bool
-	seen     map[string]int
+	// trusted rows are known to have unique IDs: seen stays empty.
+	trusted bool
+	seen    partnerfile.IDSet
 	row      []any
 	line     int
 	err      error
@@ -463,11 +480,12 @@ func (r *rowSource) Next() bool {
 		r.err = fmt.Errorf("line %d: empty partner ID", row.Line)
 		return false
 	}
-	if first, dup := r.seen[row.PartnerID]; dup {
-		r.err = fmt.Errorf("line %d: duplicate partner ID %q (first on line %d)", row.Line, row.PartnerID, first)
-		return false
+	if !r.trusted {
+		if first, dup := r.seen.Add(row.PartnerID, row.Line); dup {
+			r.err = fmt.Errorf("line %d: duplicate partner ID %q (first on line %d)", row.Line, row.PartnerID, first)
+			return false
+		}
 	}
-	r.seen[strings.Clone(row.PartnerID)] = row.Line // not the whole CSV record the ID points into
 	f := storedFacts(row.Facts)
 	certs, err := json.Marshal(f.Certifications)
 	if err != nil {
