@@ -258,6 +258,11 @@ func (s *Store) ImportPartners(ctx context.Context, campaignID string, rows Rows
 		if _, err := tx.Exec(ctx, `SET LOCAL jit = off`); err != nil {
 			return fmt.Errorf("turn JIT off: %w", err)
 		}
+		// Room for the hash joins over 100,000s of rows (the comparison,
+		// the enrollments' reference check), this transaction only.
+		if _, err := tx.Exec(ctx, `SET LOCAL work_mem = '256MB'`); err != nil {
+			return fmt.Errorf("set work_mem: %w", err)
+		}
 		empty, err := lockIfNoPartners(ctx, tx)
 		if err != nil {
 			return err
@@ -283,7 +288,8 @@ func lockPartners(ctx context.Context, tx pgx.Tx) error {
 }
 
 // lockIfNoPartners reports whether the partners table is empty, and if so
-// locks it so that it stays empty until this import commits. A table with
+// locks it, and enrollments, against every other session until this import
+// commits: a first import loads them without their indexes. A table with
 // partners is left unlocked: the merge locks it after staging the file.
 func lockIfNoPartners(ctx context.Context, tx pgx.Tx) (bool, error) {
 	const anyPartner = `SELECT EXISTS (SELECT 1 FROM partners)`
@@ -294,8 +300,8 @@ func lockIfNoPartners(ctx context.Context, tx pgx.Tx) (bool, error) {
 	if found {
 		return false, nil
 	}
-	if err := lockPartners(ctx, tx); err != nil {
-		return false, err
+	if _, err := tx.Exec(ctx, `LOCK TABLE partners, enrollments IN ACCESS EXCLUSIVE MODE`); err != nil {
+		return false, fmt.Errorf("lock partners and enrollments: %w", err)
 	}
 	// Another import may have committed between the look and the lock.
 	if err := tx.QueryRow(ctx, anyPartner).Scan(&found); err != nil {
@@ -305,31 +311,41 @@ func lockIfNoPartners(ctx context.Context, tx pgx.Tx) (bool, error) {
 }
 
 // importFirst copies the rows straight into an empty, locked partners table
-// and enrolls them all: no staging table, no comparison.
+// and enrolls them all: no staging table, no comparison, and no index kept
+// up to date row by row — the indexes of partners and enrollments are built
+// once the rows are in (withoutIndexes). Enrollments are empty too when no
+// partner is stored, as each references one; should some be left (their
+// check disabled by hand), their indexes are kept and updated as usual.
 func importFirst(ctx context.Context, tx pgx.Tx, campaignID string, rows Rows, res *ImportResult) error {
-	n, err := copyRows(ctx, tx, "partners", importColumns, false, rows)
-	if err != nil {
-		return err
+	tables := []string{"partners"}
+	var enrolled bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM enrollments)`).Scan(&enrolled); err != nil {
+		return fmt.Errorf("look for enrollments: %w", err)
 	}
-	res.Rows, res.Inserted = n, n
-	if err := createCampaign(ctx, tx, campaignID); err != nil {
-		return err
+	if !enrolled {
+		tables = append(tables, "enrollments")
 	}
-	tag, err := tx.Exec(ctx, enrollAllPartners, campaignID, workflowIDPrefix(campaignID))
-	if err != nil {
-		return fmt.Errorf("enroll partners in campaign %q: %w", campaignID, err)
-	}
-	res.Enrolled = tag.RowsAffected()
-	return nil
+	return withoutIndexes(ctx, tx, tables, func() error {
+		n, err := copyRows(ctx, tx, "partners", importColumns, false, rows)
+		if err != nil {
+			return err
+		}
+		res.Rows, res.Inserted = n, n
+		if err := createCampaign(ctx, tx, campaignID); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, enrollAllPartners, campaignID, workflowIDPrefix(campaignID))
+		if err != nil {
+			return fmt.Errorf("enroll partners in campaign %q: %w", campaignID, err)
+		}
+		res.Enrolled = tag.RowsAffected()
+		return nil
+	})
 }
 
 // importMerge stages the rows, then compares them with the stored partners
 // and applies the differences.
 func importMerge(ctx context.Context, tx pgx.Tx, campaignID string, rows Rows, source string, res *ImportResult) error {
-	// Room for the hash joins over the staging table, this transaction only.
-	if _, err := tx.Exec(ctx, `SET LOCAL work_mem = '256MB'`); err != nil {
-		return fmt.Errorf("set work_mem: %w", err)
-	}
 	if _, err := tx.Exec(ctx, createStage); err != nil {
 		return fmt.Errorf("create staging table: %w", err)
 	}
@@ -461,9 +477,9 @@ type rowSource struct {
 	// trusted rows are known to have unique IDs: seen stays empty.
 	trusted bool
 	seen    partnerfile.IDSet
-	row      []any
-	line     int
-	err      error
+	row     []any
+	line    int
+	err     error
 }
 
 func (r *rowSource) Next() bool {
