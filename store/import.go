@@ -334,13 +334,34 @@ func importFirst(ctx context.Context, tx pgx.Tx, campaignID string, rows Rows, r
 		if err := createCampaign(ctx, tx, campaignID); err != nil {
 			return err
 		}
-		tag, err := tx.Exec(ctx, enrollAllPartners, campaignID, workflowIDPrefix(campaignID))
-		if err != nil {
-			return fmt.Errorf("enroll partners in campaign %q: %w", campaignID, err)
-		}
-		res.Enrolled = tag.RowsAffected()
-		return nil
+		n, err = enrollAll(ctx, tx, campaignID, !enrolled)
+		res.Enrolled = n
+		return err
 	})
+}
+
+// enrollAll enrolls every stored partner in a campaign. With unchecked, the
+// caller holds enrollments empty and locked, and the reference check
+// (schema/003, 006) is off for this one statement: every row it inserts
+// names a partner it reads from partners and the campaign created before it,
+// which the check would only confirm by hashing every row again (~0.7 s of
+// ~1.9 s for 1,000,000 partners).
+func enrollAll(ctx context.Context, tx pgx.Tx, campaignID string, unchecked bool) (int64, error) {
+	if unchecked {
+		if _, err := tx.Exec(ctx, `ALTER TABLE enrollments DISABLE TRIGGER enrollments_check_refs`); err != nil {
+			return 0, fmt.Errorf("enroll partners in campaign %q: %w", campaignID, err)
+		}
+	}
+	tag, err := tx.Exec(ctx, enrollAllPartners, campaignID, workflowIDPrefix(campaignID))
+	if err != nil {
+		return 0, fmt.Errorf("enroll partners in campaign %q: %w", campaignID, err)
+	}
+	if unchecked {
+		if _, err := tx.Exec(ctx, `ALTER TABLE enrollments ENABLE TRIGGER enrollments_check_refs`); err != nil {
+			return 0, fmt.Errorf("enroll partners in campaign %q: %w", campaignID, err)
+		}
+	}
+	return tag.RowsAffected(), nil
 }
 
 // importMerge stages the rows, then compares them with the stored partners
