@@ -254,7 +254,10 @@ func workflowIDPrefix(campaignID string) string { return "transition/" + campaig
 // left as they are. Facts are stored normalized (program.Facts.Normalize).
 //
 // Into an empty partners table (a vendor's first import) the rows are
-// copied straight into partners: there is nothing to compare them with.
+// copied straight into partners: there is nothing to compare them with. That
+// import holds partners and enrollments against every other session, readers
+// too, until it commits, as it loads them without their indexes; it alters
+// the tables, so its role must own them.
 //
 // Any error from rows aborts the import and rolls everything back, and so
 // does a partner ID that appears twice: a caller that validates while it
@@ -433,10 +436,12 @@ func importMerge(ctx context.Context, tx pgx.Tx, campaignID string, rows Rows, s
 }
 
 // copyRows streams rows into table with COPY, the file line first when
-// withLine. The error names the line the
-// stream had reached.
+// withLine, reading them a few batches ahead (prefetch). The error names the
+// line the stream had reached.
 func copyRows(ctx context.Context, tx pgx.Tx, table string, columns []string, withLine bool, rows Rows) (int64, error) {
-	src := &rowSource{rows: rows, withLine: withLine}
+	ahead := prefetch(rows)
+	defer ahead.stop()
+	src := &rowSource{rows: ahead, withLine: withLine}
 	if u, ok := rows.(UniqueRows); ok && u.UniquePartnerIDs() {
 		src.trusted = true
 	}
