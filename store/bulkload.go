@@ -14,7 +14,7 @@ import (
 // the catalog, so they are whatever the migrations made.
 const keyDefinitions = `
 WITH t(rel) AS (SELECT unnest($1::regclass[]))
-SELECT step, drop_sql, create_sql FROM (
+SELECT drop_sql, create_sql FROM (
     SELECT 1 AS step,
            format('ALTER TABLE %s DROP CONSTRAINT %I', c.conrelid::regclass, c.conname) AS drop_sql,
            format('ALTER TABLE %s ADD CONSTRAINT %I %s', c.conrelid::regclass, c.conname, pg_get_constraintdef(c.oid)) AS create_sql
@@ -51,17 +51,14 @@ ORDER BY step, drop_sql`
 // the rebuild, and so the transaction, with PostgreSQL's message (for
 // example "could not create unique index").
 func withoutIndexes(ctx context.Context, tx pgx.Tx, tables []string, load func() error) error {
-	type definition struct {
-		step            int
-		dropSQL, create string
-	}
+	type definition struct{ dropSQL, create string }
 	rows, err := tx.Query(ctx, keyDefinitions, tables)
 	if err != nil {
 		return fmt.Errorf("read the indexes of %v: %w", tables, err)
 	}
 	defs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (definition, error) {
 		var d definition
-		err := r.Scan(&d.step, &d.dropSQL, &d.create)
+		err := r.Scan(&d.dropSQL, &d.create)
 		return d, err
 	})
 	if err != nil {

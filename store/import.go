@@ -512,7 +512,8 @@ func collectStrings(ctx context.Context, db DB, sql string, args ...any) ([]stri
 }
 
 // rowSource feeds COPY from a Rows stream, one row at a time, refusing a
-// partner ID it has already seen.
+// partner ID it has already seen unless the stream vouches for its IDs
+// (UniqueRows).
 type rowSource struct {
 	rows Rows
 	// withLine puts the file line first (the staging table has it).
