@@ -50,30 +50,68 @@ func FormatDate(t time.Time, locale string) string {
 // days when at least one day is left ("3 days", "1 jour"), else in hours or
 // minutes, rounded up so "0 days" never appears while time remains.
 func FormatTimeLeft(now, deadline time.Time, locale string) string {
+	n, u := timeLeft(now, deadline)
+	return u.format(n, locale)
+}
+
+// FormatOnlyLeft is the time left as the start of a reminder's subject:
+// "Only 3 days left" / "Plus que 3 jours". French elides "que" before "un"
+// and "une" ("Plus qu’une minute", "Plus qu’un jour"), and writes one as a
+// word, as the subject is read, not computed with.
+func FormatOnlyLeft(now, deadline time.Time, locale string) string {
+	n, u := timeLeft(now, deadline)
+	if baseLocale(locale) != "fr" {
+		return "Only " + u.format(n, locale) + " left"
+	}
+	if n == 1 {
+		if u.feminine {
+			return "Plus qu’une " + u.frS
+		}
+		return "Plus qu’un " + u.frS
+	}
+	return "Plus que " + u.format(n, locale)
+}
+
+// timeUnit names a unit of time left in both languages.
+type timeUnit struct {
+	en, enPl, frS, frPl string
+	feminine            bool // French gender, for "une heure", "un jour"
+}
+
+var (
+	unitDay    = timeUnit{"day", "days", "jour", "jours", false}
+	unitHour   = timeUnit{"hour", "hours", "heure", "heures", true}
+	unitMinute = timeUnit{"minute", "minutes", "minute", "minutes", true}
+)
+
+func (u timeUnit) format(n int64, locale string) string {
+	fr := baseLocale(locale) == "fr"
+	switch {
+	case fr && n > 1:
+		return strconv.FormatInt(n, 10) + nbsp + u.frPl
+	case fr:
+		return strconv.FormatInt(n, 10) + nbsp + u.frS
+	case n == 1:
+		return "1 " + u.en
+	default:
+		return strconv.FormatInt(n, 10) + " " + u.enPl
+	}
+}
+
+// timeLeft is the time from now to deadline in the largest whole unit,
+// rounded up.
+func timeLeft(now, deadline time.Time) (int64, timeUnit) {
 	d := deadline.Sub(now)
 	if d < 0 {
 		d = 0
 	}
-	fr := baseLocale(locale) == "fr"
-	unit := func(n int64, en, enPl, frS, frPl string) string {
-		switch {
-		case fr && n > 1:
-			return strconv.FormatInt(n, 10) + nbsp + frPl
-		case fr:
-			return strconv.FormatInt(n, 10) + nbsp + frS
-		case n == 1:
-			return "1 " + en
-		default:
-			return strconv.FormatInt(n, 10) + " " + enPl
-		}
-	}
 	switch {
 	case d >= 24*time.Hour:
-		return unit(int64(math.Ceil(d.Hours()/24)), "day", "days", "jour", "jours")
+		return int64(math.Ceil(d.Hours() / 24)), unitDay
 	case d >= time.Hour:
-		return unit(int64(math.Ceil(d.Hours())), "hour", "hours", "heure", "heures")
+		return int64(math.Ceil(d.Hours())), unitHour
 	default:
-		return unit(int64(math.Ceil(d.Minutes())), "minute", "minutes", "minute", "minutes")
+		return int64(math.Ceil(d.Minutes())), unitMinute
 	}
 }
 

@@ -113,6 +113,9 @@ type View struct {
 	DeadlineISO string
 	DaysLeft    int
 	TimeLeft    string
+	// OnlyLeft is TimeLeft as a subject opens with it: "Only 3 days left",
+	// "Plus qu’une minute".
+	OnlyLeft string
 	// Missing lists what the partner still lacks for ExpectedTier, spelled out.
 	Missing       []string
 	MeetsExpected bool
@@ -122,7 +125,10 @@ type View struct {
 	// Demoted/Promoted/Kept mirror Outcome; ToFallback is a demotion to the
 	// program's fallback tier.
 	Promoted, Kept, Demoted, ToFallback bool
-	Links                               map[string]string
+	// SameTier is true when the tier the partner meets (or is expected to
+	// reach) is the one it holds today, so there is no "new" tier to speak of.
+	SameTier bool
+	Links    map[string]string
 }
 
 func newView(kind Kind, locale string, d Data) View {
@@ -143,6 +149,7 @@ func newView(kind Kind, locale string, d Data) View {
 		DeadlineISO:   d.Deadline.UTC().Format(time.RFC3339),
 		DaysLeft:      DaysLeft(d.Now, d.Deadline),
 		TimeLeft:      FormatTimeLeft(d.Now, d.Deadline, locale),
+		OnlyLeft:      FormatOnlyLeft(d.Now, d.Deadline, locale),
 		MeetsExpected: len(d.Missing) == 0,
 		AppliesNow:    d.ApplyAt == program.ApplyAtQualification,
 		Promoted:      d.Outcome == program.OutcomePromoted,
@@ -151,6 +158,11 @@ func newView(kind Kind, locale string, d Data) View {
 		Links:         d.Links,
 	}
 	v.ToFallback = v.Demoted && d.Fallback != "" && d.NewTier == d.Fallback
+	target := d.NewTier
+	if target == "" {
+		target = d.ExpectedTier
+	}
+	v.SameTier = target == d.OldTier
 	if v.Links == nil {
 		v.Links = map[string]string{}
 	}
@@ -189,6 +201,8 @@ func (v View) templateData(subject string) map[string]any {
 		"previous_deadline": v.PreviousDeadline,
 		"days_left":         v.DaysLeft,
 		"time_left":         v.TimeLeft,
+		"only_left":         v.OnlyLeft,
+		"same_tier":         v.SameTier,
 		"missing":           missing,
 		"meets_expected":    v.MeetsExpected,
 		"applies_now":       v.AppliesNow,
@@ -200,8 +214,11 @@ func (v View) templateData(subject string) map[string]any {
 //go:embed templates
 var templateFS embed.FS
 
+// funcs are the functions every template may call: {{article .OldTier}}
+// is "a" or "an" for the tier name that follows (see Article).
 var funcs = map[string]any{
-	"join": strings.Join,
+	"join":    strings.Join,
+	"article": Article,
 }
 
 // builtin holds one locale's parsed templates.
