@@ -52,8 +52,55 @@ func Load(filename string, data []byte) (*Program, error) {
 type loader struct {
 	file  string
 	probs Problems
-	// tierLines and catalog lines help point back at declarations.
-	tierLine map[string]int
+	// unknown are transition tiers no tier of their own ladder declares;
+	// they are reported once every track is read, so that a tier of
+	// another track is named as such.
+	unknown []unknownTier
+	// ladders are the ladders read so far, with their names (empty for a
+	// program without tracks).
+	ladders []*ladderTiers
+}
+
+// ladderTiers is what resolveUnknown needs to know about one ladder.
+type ladderTiers struct {
+	track string
+	lp    *Program
+	line  map[string]int
+}
+
+// unknownTier is a transition's expect or cap that is not a tier of its ladder.
+type unknownTier struct {
+	node  *yaml.Node
+	field string
+	name  string
+	in    *ladderTiers
+}
+
+// resolveUnknown reports every transition tier that its ladder does not
+// declare, naming the track that does declare it, if any.
+func (l *loader) resolveUnknown() {
+	for _, u := range l.unknown {
+		names := make([]string, 0, len(u.in.lp.Tiers)+1)
+		if u.in.lp.Fallback != "" {
+			names = append(names, u.in.lp.Fallback)
+		}
+		for _, t := range u.in.lp.Tiers {
+			names = append(names, t.Name)
+		}
+		owner := ""
+		for _, other := range l.ladders {
+			if other != u.in && (other.line[u.name] > 0 || (other.lp.Fallback == u.name && u.name != "")) {
+				owner = other.track
+				break
+			}
+		}
+		if owner != "" {
+			l.problem(u.node, u.field, "%q is a tier of track %q, not of track %q; a transition can only expect or cap a tier of its own track (tiers: %s)", u.name, owner, u.in.track, strings.Join(names, ", "))
+			continue
+		}
+		l.problem(u.node, u.field, "%q is not a tier of the new program (tiers: %s)", u.name, strings.Join(names, ", "))
+	}
+	l.unknown = nil
 }
 
 func (l *loader) problem(n *yaml.Node, field, format string, args ...any) {
@@ -306,13 +353,13 @@ func (l *loader) load(data []byte) *Program {
 		l.probs = append(l.probs, Problem{File: l.file, Line: 1, Message: "file is empty; a program needs program, old_program, new_program, transitions and emails"})
 		return nil
 	}
-	root := l.mapping(doc.Content[0], "", "program", "catalog", "old_program", "new_program", "transitions", "reminders", "emails")
+	root := l.mapping(doc.Content[0], "", "program", "catalog", "old_program", "new_program", "transitions", "tracks", "reminders", "emails")
 	if root.node == nil || root.node.Kind != yaml.MappingNode {
 		return nil
 	}
 	p := &Program{}
 
-	for _, key := range []string{"program", "old_program", "new_program", "transitions", "emails"} {
+	for _, key := range []string{"program", "emails"} {
 		if !root.has(key) {
 			l.problem(root.node, key, "is required")
 		}
@@ -339,116 +386,31 @@ func (l *loader) load(data []byte) *Program {
 	p.Competencies, _ = l.names(cf, "competencies", false, "competency")
 	p.Modules, _ = l.names(cf, "modules", false, "module")
 
-	// old program
-	var oldLines map[string]int
-	if root.has("old_program") {
+	// The ladder: at the top level, or one per track.
+	if !root.has("tracks") {
+		for _, key := range []string{"old_program", "new_program", "transitions"} {
+			if !root.has(key) {
+				l.problem(root.node, key, "is required")
+			}
+		}
+		l.ladder(root, p, p, "")
+	} else {
+		if !root.has("old_program") {
+			l.problem(root.node, "old_program", "is required: with tracks it lists the headline tiers of the partner file's tier column")
+		}
 		of := l.child(root, "old_program", "tiers")
-		p.OldTiers, oldLines = l.names(of, "tiers", true, "old tier")
+		p.OldTiers, _ = l.names(of, "tiers", true, "old tier")
+		for _, key := range []string{"new_program", "transitions"} {
+			if root.has(key) {
+				l.problem(root.keys[key], key, "cannot be given at the top level of a program with tracks: each track has its own %s", key)
+			}
+		}
+		l.tracks(root, p)
 	}
-
-	// new program
-	tierNodes := map[string]*yaml.Node{}
-	if root.has("new_program") {
-		nf := l.child(root, "new_program", "fallback", "apply_at", "tiers")
-		p.Fallback = l.str(nf, "fallback", true)
-		p.ApplyAt = ApplyAtDeadline
-		if a := l.str(nf, "apply_at", false); a != "" {
-			switch ApplyAt(a) {
-			case ApplyAtDeadline, ApplyAtQualification:
-				p.ApplyAt = ApplyAt(a)
-			default:
-				l.problem(nf.line("apply_at"), "new_program.apply_at", "%q must be deadline or qualification", a)
-			}
-		}
-		l.tierLine = map[string]int{}
-		for i, tn := range l.seq(nf, "tiers", true) {
-			path := fmt.Sprintf("new_program.tiers[%d]", i)
-			tf := l.mapping(tn, path, "name", "requires")
-			name := l.str(tf, "name", true)
-			if name == "" {
-				continue
-			}
-			if first, dup := l.tierLine[name]; dup {
-				l.problem(tf.line("name"), path+".name", "tier %q is declared twice (first at line %d)", name, first)
-				continue
-			}
-			l.tierLine[name] = tf.line("name").Line
-			tierNodes[name] = tf.node
-			t := Tier{Name: name}
-			if rn, ok := tf.vals["requires"]; ok && !(rn.Kind == yaml.ScalarNode && rn.Tag == "!!null") {
-				if r, ok := l.requirement(rn, path+".requires", p, 0); ok {
-					t.Requires = &r
-				}
-			}
-			p.Tiers = append(p.Tiers, t)
-		}
-		if p.Fallback != "" {
-			if line, clash := l.tierLine[p.Fallback]; clash {
-				l.problem(nf.line("fallback"), "new_program.fallback", "%q is also a tier (line %d); the fallback is the level of partners who meet no tier, give it its own name", p.Fallback, line)
-			}
-		}
-		l.checkTierOrder(p, tierNodes)
-	}
-
-	// transitions
-	fromLine := map[string]int{}
-	var transNode *yaml.Node
-	if root.has("transitions") {
-		transNode = root.keys["transitions"]
-		known := func(name string) bool { return name == p.Fallback || l.tierLine[name] > 0 }
-		newTiers := func() string {
-			names := make([]string, 0, len(p.Tiers)+1)
-			if p.Fallback != "" {
-				names = append(names, p.Fallback)
-			}
-			for _, t := range p.Tiers {
-				names = append(names, t.Name)
-			}
-			return strings.Join(names, ", ")
-		}
-		for i, tn := range l.seq(root, "transitions", true) {
-			path := fmt.Sprintf("transitions[%d]", i)
-			tf := l.mapping(tn, path, "from", "grace", "expect", "cap")
-			t := Transition{
-				From:   l.str(tf, "from", true),
-				Expect: l.str(tf, "expect", true),
-				Cap:    l.str(tf, "cap", false),
-			}
-			gn, hasGrace := tf.vals["grace"]
-			if !hasGrace {
-				l.problem(tf.node, path+".grace", "is required (e.g. 6 months)")
-			} else if d, ok := l.duration(gn, path+".grace"); ok {
-				t.Grace = d
-			}
-			if t.From != "" {
-				if oldLines[t.From] == 0 {
-					l.problem(tf.line("from"), path+".from", "%q is not an old tier (old tiers: %s)", t.From, strings.Join(p.OldTiers, ", "))
-				} else if first, dup := fromLine[t.From]; dup {
-					l.problem(tf.line("from"), path+".from", "a transition from %q is already defined at line %d", t.From, first)
-					continue
-				}
-				fromLine[t.From] = tf.line("from").Line
-			}
-			if t.Expect != "" && !known(t.Expect) {
-				l.problem(tf.line("expect"), path+".expect", "%q is not a tier of the new program (tiers: %s)", t.Expect, newTiers())
-			}
-			if t.Cap != "" && !known(t.Cap) {
-				l.problem(tf.line("cap"), path+".cap", "%q is not a tier of the new program (tiers: %s)", t.Cap, newTiers())
-			}
-			if t.Cap != "" && t.Expect != "" && known(t.Cap) && known(t.Expect) && p.TierRank(t.Cap) < p.TierRank(t.Expect) {
-				l.problem(tf.line("cap"), path+".cap", "%q is below the expected tier %q; partners could never reach what is expected of them", t.Cap, t.Expect)
-			}
-			p.Transitions = append(p.Transitions, t)
-		}
-	}
-	for _, old := range p.OldTiers {
-		if _, ok := fromLine[old]; !ok && root.has("transitions") {
-			n := transNode
-			if n == nil {
-				n = root.node
-			}
-			l.problem(n, "transitions", "old tier %q (line %d) has no transition; add one with from: %s", old, oldLines[old], old)
-		}
+	l.resolveUnknown()
+	var allTransitions []Transition
+	for _, tr := range p.TrackList() {
+		allTransitions = append(allTransitions, tr.Transitions...)
 	}
 
 	// reminders
@@ -469,7 +431,7 @@ func (l *loader) load(data []byte) *Program {
 			continue
 		}
 		seen[d] = rn.Line
-		for _, t := range p.Transitions {
+		for _, t := range allTransitions {
 			if t.Grace.IsZero() {
 				continue
 			}
@@ -693,7 +655,7 @@ func describeThreshold(key string, v int64) string {
 	return fmt.Sprintf("%d %s", v, strings.TrimPrefix(key, "certification "))
 }
 
-func (l *loader) checkTierOrder(p *Program, nodes map[string]*yaml.Node) {
+func (l *loader) checkTierOrder(p *Program, nodes map[string]*yaml.Node, path string) {
 	th := make([]map[string]int64, len(p.Tiers))
 	for i := range p.Tiers {
 		th[i] = thresholds(p.Tiers[i].Requires)
@@ -710,7 +672,7 @@ func (l *loader) checkTierOrder(p *Program, nodes map[string]*yaml.Node) {
 				if !ok || hv >= th[i][k] {
 					continue
 				}
-				l.problem(nodes[p.Tiers[j].Name], fmt.Sprintf("new_program.tiers[%d]", j),
+				l.problem(nodes[p.Tiers[j].Name], fmt.Sprintf("%s[%d]", path, j),
 					"tiers must be listed lowest first: %q needs %s but comes after %q, which needs %s",
 					p.Tiers[j].Name, describeThreshold(k, hv), p.Tiers[i].Name, describeThreshold(k, th[i][k]))
 			}
@@ -856,5 +818,115 @@ func (l *loader) address(n *yaml.Node, field, addr string) {
 	a, err := mail.ParseAddress(addr)
 	if err != nil || a.Address != addr {
 		l.problem(n, field, "%q is not an email address such as partners@vendor.example", addr)
+	}
+}
+
+// ladder reads old_program, new_program and transitions from f (the file's
+// top level, or one track) into lp; cat is the program whose catalog the
+// requirements may name. Paths are relative to f, so a track's problems
+// read "tracks[1].new_program.tiers[0]...".
+func (l *loader) ladder(f *fields, cat, lp *Program, track string) {
+	lt := &ladderTiers{track: track, lp: lp, line: map[string]int{}}
+	l.ladders = append(l.ladders, lt)
+
+	// old program
+	var oldLines map[string]int
+	if f.has("old_program") {
+		of := l.child(f, "old_program", "tiers")
+		lp.OldTiers, oldLines = l.names(of, "tiers", true, "old tier")
+	}
+
+	// new program
+	tierNodes := map[string]*yaml.Node{}
+	if f.has("new_program") {
+		nf := l.child(f, "new_program", "fallback", "apply_at", "tiers")
+		lp.Fallback = l.str(nf, "fallback", true)
+		lp.ApplyAt = ApplyAtDeadline
+		if a := l.str(nf, "apply_at", false); a != "" {
+			switch ApplyAt(a) {
+			case ApplyAtDeadline, ApplyAtQualification:
+				lp.ApplyAt = ApplyAt(a)
+			default:
+				l.problem(nf.line("apply_at"), join(nf.path, "apply_at"), "%q must be deadline or qualification", a)
+			}
+		}
+		for i, tn := range l.seq(nf, "tiers", true) {
+			path := fmt.Sprintf("%s[%d]", join(nf.path, "tiers"), i)
+			tf := l.mapping(tn, path, "name", "requires")
+			name := l.str(tf, "name", true)
+			if name == "" {
+				continue
+			}
+			if first, dup := lt.line[name]; dup {
+				l.problem(tf.line("name"), path+".name", "tier %q is declared twice (first at line %d)", name, first)
+				continue
+			}
+			lt.line[name] = tf.line("name").Line
+			tierNodes[name] = tf.node
+			t := Tier{Name: name}
+			if rn, ok := tf.vals["requires"]; ok && !(rn.Kind == yaml.ScalarNode && rn.Tag == "!!null") {
+				if r, ok := l.requirement(rn, path+".requires", cat, 0); ok {
+					t.Requires = &r
+				}
+			}
+			lp.Tiers = append(lp.Tiers, t)
+		}
+		if lp.Fallback != "" {
+			if line, clash := lt.line[lp.Fallback]; clash {
+				l.problem(nf.line("fallback"), join(nf.path, "fallback"), "%q is also a tier (line %d); the fallback is the level of partners who meet no tier, give it its own name", lp.Fallback, line)
+			}
+		}
+		l.checkTierOrder(lp, tierNodes, join(nf.path, "tiers"))
+	}
+
+	// transitions
+	fromLine := map[string]int{}
+	if !f.has("transitions") {
+		return
+	}
+	transNode := f.keys["transitions"]
+	known := func(name string) bool { return name == lp.Fallback || lt.line[name] > 0 }
+	for i, tn := range l.seq(f, "transitions", true) {
+		path := fmt.Sprintf("%s[%d]", join(f.path, "transitions"), i)
+		tf := l.mapping(tn, path, "from", "grace", "expect", "cap")
+		t := Transition{
+			From:   l.str(tf, "from", true),
+			Expect: l.str(tf, "expect", true),
+			Cap:    l.str(tf, "cap", false),
+		}
+		gn, hasGrace := tf.vals["grace"]
+		if !hasGrace {
+			l.problem(tf.node, path+".grace", "is required (e.g. 6 months)")
+		} else if d, ok := l.duration(gn, path+".grace"); ok {
+			t.Grace = d
+		}
+		if t.From != "" {
+			if oldLines[t.From] == 0 {
+				l.problem(tf.line("from"), path+".from", "%q is not an old tier (old tiers: %s)", t.From, strings.Join(lp.OldTiers, ", "))
+			} else if first, dup := fromLine[t.From]; dup {
+				l.problem(tf.line("from"), path+".from", "a transition from %q is already defined at line %d", t.From, first)
+				continue
+			}
+			fromLine[t.From] = tf.line("from").Line
+		}
+		if t.Expect != "" && !known(t.Expect) {
+			l.unknown = append(l.unknown, unknownTier{tf.line("expect"), path + ".expect", t.Expect, lt})
+		}
+		if t.Cap != "" && !known(t.Cap) {
+			l.unknown = append(l.unknown, unknownTier{tf.line("cap"), path + ".cap", t.Cap, lt})
+		}
+		if t.Cap != "" && t.Expect != "" && known(t.Cap) && known(t.Expect) && lp.TierRank(t.Cap) < lp.TierRank(t.Expect) {
+			l.problem(tf.line("cap"), path+".cap", "%q is below the expected tier %q; partners could never reach what is expected of them", t.Cap, t.Expect)
+		}
+		lp.Transitions = append(lp.Transitions, t)
+	}
+	for _, old := range lp.OldTiers {
+		if _, ok := fromLine[old]; !ok {
+			n := transNode
+			if n == nil {
+				n = f.node
+			}
+			l.problem(n, join(f.path, "transitions"), "old tier %q (line %d) has no transition; add one with from: %s", old, oldLines[old], old)
+		}
 	}
 }

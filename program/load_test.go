@@ -36,15 +36,20 @@ var baseProgram = []string{
 }
 
 func programWith(repl map[int]string, extra string) string {
-	lines := make([]string, 0, len(baseProgram))
-	for i := 1; i < len(baseProgram); i++ {
+	return linesWith(baseProgram, repl) + extra
+}
+
+// linesWith joins base's numbered lines (from 1), replacing those in repl.
+func linesWith(base []string, repl map[int]string) string {
+	lines := make([]string, 0, len(base))
+	for i := 1; i < len(base); i++ {
 		if r, ok := repl[i]; ok {
 			lines = append(lines, r)
 		} else {
-			lines = append(lines, baseProgram[i])
+			lines = append(lines, base[i])
 		}
 	}
-	return strings.Join(lines, "\n") + "\n" + extra
+	return strings.Join(lines, "\n") + "\n"
 }
 
 func minimalProgram(extra string) string { return programWith(nil, extra) }
@@ -232,6 +237,7 @@ func FuzzLoad(f *testing.F) {
 		f.Add(data)
 	}
 	f.Add([]byte(minimalProgram("")))
+	f.Add([]byte(trackedWith(nil)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := Load("fuzz.yaml", data)
 		if err != nil {
@@ -246,14 +252,16 @@ func FuzzLoad(f *testing.F) {
 			all.Certifications[c] = 1000
 		}
 		facts = append(facts, all)
-		for _, old := range p.OldTiers {
-			for _, f := range facts {
-				ev, err := p.Evaluate(old, f)
-				if err != nil {
-					t.Fatalf("Evaluate(%q): %v", old, err)
-				}
-				if p.TierRank(ev.NewTier) < 0 {
-					t.Fatalf("new tier %q unknown", ev.NewTier)
+		for _, tp := range p.TrackPrograms() {
+			for _, old := range tp.OldTiers {
+				for _, f := range facts {
+					ev, err := tp.Evaluate(old, f)
+					if err != nil {
+						t.Fatalf("track %q: Evaluate(%q): %v", tp.Name, old, err)
+					}
+					if tp.TierRank(ev.NewTier) < 0 {
+						t.Fatalf("track %q: new tier %q unknown", tp.Name, ev.NewTier)
+					}
 				}
 			}
 		}

@@ -33,9 +33,47 @@ type Program struct {
 	ApplyAt ApplyAt `json:"apply_at"`
 
 	Transitions []Transition `json:"transitions"`
+	// Tracks, when set, are ladders of their own: a partner holds a level in
+	// each track it takes part in (Red Hat's Distribution, Resell and Sell
+	// With modules; Microsoft's competency areas) and each track is decided
+	// on its own. With tracks, OldTiers still lists the partner's headline
+	// tier (the partner file's tier column) but Tiers, Fallback, ApplyAt and
+	// Transitions are empty: every track has its own. A program without
+	// tracks is one implicit track made of those top-level fields, so its
+	// JSON (stored with campaigns and in workflow histories) is unchanged.
+	Tracks []Track `json:"tracks,omitempty"`
 	// Reminders are offsets before the deadline, largest first.
 	Reminders []Duration `json:"reminders,omitempty"`
 	Emails    Emails     `json:"emails"`
+}
+
+// Track is one ladder of a program with tracks: its own old tiers, new
+// tiers, fallback and transitions. Requirements read the partner's shared
+// facts (certifications and points count in every track).
+type Track struct {
+	// Name is how the partner file, the plan, emails and search attributes
+	// name the track; it never contains ':' or '|', the partner file's
+	// separators.
+	Name        string       `json:"name"`
+	OldTiers    []string     `json:"old_tiers"`
+	Tiers       []Tier       `json:"tiers"`
+	Fallback    string       `json:"fallback"`
+	ApplyAt     ApplyAt      `json:"apply_at"`
+	Transitions []Transition `json:"transitions"`
+}
+
+// TrackLevel is a partner's current level in one track, as the partner
+// file's tracks column gives it ("Resell:Advanced").
+type TrackLevel struct {
+	Track string `json:"track"`
+	Tier  string `json:"tier"`
+}
+
+// TrackEvaluation is what the rules say about a partner in one track. Track
+// is empty for the implicit track of a program without tracks.
+type TrackEvaluation struct {
+	Track string `json:"track,omitempty"`
+	Evaluation
 }
 
 // ApplyAt is when the new tier of a partner that qualifies early applies.
