@@ -6,7 +6,8 @@
 #   make worker     start bin/worker in the background (.dev/worker.log, .dev/worker.pid)
 #   make demo       up + worker + import/launch the rehearsal campaign + watch it
 #   make down       stop the worker, Temporal and PostgreSQL (only what we started)
-#   make test       tools + services + lint + go test (what CI runs via .ci/run)
+#   make test       tools + services + lint + go test (what CI runs via .ci/run);
+#                   stops the services it started, never ones it found running
 #   make lint       gofmt, go vet, staticcheck
 #   make histories  re-record workflows/testdata histories against the dev server
 #   make bench      scripts/bench.sh
@@ -42,8 +43,8 @@ TEMPORAL_UI := http://localhost:8233
 # -race needs cgo and a C compiler; without them the tests still run, unraced.
 # `make test RACE=` drops it (about halves the test time).
 RACE ?= $(shell [ "$$($(GO) env CGO_ENABLED 2>/dev/null)" = 1 ] && command -v gcc >/dev/null 2>&1 && echo -race)
-# e2e stops and restarts the shared PostgreSQL to inject an outage, so it runs
-# alone, after every other package.
+# e2e runs alone, after every other package: it drives two binaries and a
+# PostgreSQL cluster of its own (whose outage it injects) for minutes.
 TEST_PACKAGES ?= $(shell $(GO) list ./... 2>/dev/null | grep -v '/e2e$$')
 E2E_PACKAGES ?= ./e2e/
 GO_TEST_FLAGS ?= $(RACE) -count=1 -timeout 30m -p 2
@@ -130,9 +131,13 @@ lint: check-go bin/staticcheck
 # sent; TIERSHIFT_TASK_QUEUE is per run so a demo worker on the same server is
 # not disturbed (TIERSHIFT_EMAIL_TASK_QUEUE is left unset: config derives
 # "<queue>-email" from it). Lint runs first; the tests run even when it fails,
-# and the target fails if either did.
-test: check-go tools services
-	@mkdir -p .dev; lint=0; $(MAKE) lint || lint=$$?; \
+# and the target fails if either did. Whatever services this run started
+# (none if they were already up) are stopped when it ends, pass or fail.
+test: check-go tools
+	@mkdir -p .dev; started=$(CURDIR)/.dev/test-started.$$$$; : >"$$started"; \
+	trap "scripts/stack.sh stop-started $$started" EXIT; trap 'exit 130' INT TERM; \
+	TIERSHIFT_STARTED_LOG="$$started" $(MAKE) services; \
+	lint=0; $(MAKE) lint || lint=$$?; \
 	start=$$SECONDS; \
 	unset TIERSHIFT_EMAIL_TASK_QUEUE; \
 	export TIERSHIFT_REQUIRE_SERVICES=1 \
@@ -143,7 +148,7 @@ test: check-go tools services
 	echo "$(GO) test $(GO_TEST_FLAGS) $(TEST_PACKAGES)   (TEMPORAL_ADDRESS=$$TEMPORAL_ADDRESS; output also in .dev/test.log)"; \
 	status=0; $(GO) test $(GO_TEST_FLAGS) $(TEST_PACKAGES) 2>&1 | tee .dev/test.log || status=$$?; \
 	if [ -n "$(E2E_PACKAGES)" ]; then \
-		echo "$(GO) test -count=1 -timeout 20m -v $(E2E_PACKAGES)   (alone: it stops PostgreSQL for a few seconds)"; \
+		echo "$(GO) test -count=1 -timeout 20m -v $(E2E_PACKAGES)   (alone, after the others)"; \
 		$(GO) test -count=1 -timeout 20m -v $(E2E_PACKAGES) 2>&1 | tee -a .dev/test.log || status=$$?; \
 	fi; \
 	echo "make test: go test $$( [ $$status = 0 ] && echo passed || echo FAILED ) in $$((SECONDS - start))s; lint $$( [ $$lint = 0 ] && echo passed || echo FAILED )"; \

@@ -5,8 +5,10 @@
 // the deadline wave, Postgres down, SendGrid failing) and checks that nothing
 // was lost and nothing doubled.
 //
-// It stops and restarts the local PostgreSQL, so `make test` runs this
-// package on its own, after the others.
+// The PostgreSQL outage hits a cluster the test creates for itself (its own
+// data directory and port), never the server other tests and people use.
+// `make test` still runs this package on its own, after the others: it runs
+// two binaries and a cluster for minutes and needs the machine's cores.
 package e2e
 
 import (
@@ -96,6 +98,7 @@ type stack struct {
 	t        *failureLog
 	bin      string
 	env      []string
+	cluster  *pgtest.Cluster
 	db       *pgtest.DB
 	tc       client.Client
 	stub     *sendgridstub.Stub
@@ -111,7 +114,8 @@ func TestRehearsalCampaignSurvivesFaults(t *testing.T) {
 	}
 	ft := &failureLog{T: t}
 	t.Cleanup(ft.summarize)
-	s := &stack{t: ft, bin: t.TempDir(), db: pgtest.New(t), tc: temporaltest.Client(t), logs: t.TempDir()}
+	s := &stack{t: ft, bin: t.TempDir(), cluster: pgtest.NewCluster(t), tc: temporaltest.Client(t), logs: t.TempDir()}
+	s.db = s.cluster.NewDB(t)
 	s.stub = sendgridstub.New()
 	t.Cleanup(s.stub.Close)
 	s.stub.SetKey(apiKey)
@@ -172,9 +176,9 @@ func TestRehearsalCampaignSurvivesFaults(t *testing.T) {
 	signalled := s.sendFacts(prog, partners, 2)
 
 	// Postgres goes away for a few seconds while workflows run.
-	s.postgres("stop")
+	s.cluster.Stop()
 	time.Sleep(4 * time.Second) // the outage itself, not a synchronisation
-	s.postgres("start")
+	s.cluster.Start()
 
 	// The worker dies as the first deadlines fall due, and comes back.
 	firstDeadline := s.firstDeadline()
@@ -309,18 +313,6 @@ func (s *stack) killWorker() {
 	_ = s.worker.Process.Signal(syscall.SIGKILL)
 	_, _ = s.worker.Process.Wait()
 	s.worker = nil
-}
-
-func (s *stack) postgres(action string) {
-	s.t.Helper()
-	if os.Getenv("DATABASE_URL") != "" && !strings.Contains(os.Getenv("DATABASE_URL"), "localhost") {
-		s.t.Logf("DATABASE_URL points elsewhere: not stopping that server")
-		return
-	}
-	cmd := exec.Command("../scripts/postgres.sh", action)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		s.t.Fatalf("postgres %s: %v\n%s", action, err, out)
-	}
 }
 
 // waitFor polls cond until it holds or the time is up: the only waiting the

@@ -4,8 +4,12 @@
 # role or database is reused.
 #   scripts/postgres.sh up     start the local cluster and create role + database
 #   scripts/postgres.sh down   stop the local cluster if this script started it
-#   scripts/postgres.sh stop   stop the local cluster unconditionally (fault tests)
-#   scripts/postgres.sh start  start it again after stop
+# Nothing here stops a cluster it did not start: the end-to-end test's outage
+# hits a cluster of its own (internal/pgtest.NewCluster).
+#
+# TIERSHIFT_STARTED_LOG, if set, names a file to which `up` appends
+# "postgres VERSION NAME" when it starts a cluster, so the caller (make test)
+# can stop exactly what it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .dev
@@ -58,6 +62,7 @@ case "${1:-up}" in
     if [ "$STATUS" != online ]; then
       pg_ctlcluster "$VER" "$NAME" start || die "could not start cluster $VER/$NAME; see /var/log/postgresql/postgresql-$VER-$NAME.log"
       echo "$VER $NAME" > .dev/postgres.started
+      [ -z "${TIERSHIFT_STARTED_LOG:-}" ] || echo "postgres $VER $NAME" >>"$TIERSHIFT_STARTED_LOG"
     fi
     wait_ready
     if [ "$(psql_admin -c "select 1 from pg_roles where rolname='$PG_ROLE'")" != 1 ]; then
@@ -76,7 +81,5 @@ case "${1:-up}" in
       echo "postgres: stopped $VER/$NAME"
     fi
     ;;
-  stop) load; pg_ctlcluster "$VER" "$NAME" stop -m fast ;;
-  start) load; pg_ctlcluster "$VER" "$NAME" start; wait_ready ;;
-  *) die "usage: $0 up|down|stop|start" ;;
+  *) die "usage: $0 up|down" ;;
 esac

@@ -7,6 +7,11 @@
 #   scripts/stack.sh stop-worker  stop the worker this script started
 #   scripts/stack.sh down         stop the worker, Temporal and PostgreSQL (each
 #                                 only if this repository's scripts started it)
+#   scripts/stack.sh stop-started FILE
+#                                 stop what an `up`/`services` run with
+#                                 TIERSHIFT_STARTED_LOG=FILE started, and
+#                                 nothing else (how make test leaves the
+#                                 machine as it found it)
 #   scripts/stack.sh status
 # Logs and pid files live in .dev/.
 set -euo pipefail
@@ -87,11 +92,29 @@ worker() {
   say "worker running (pid $pid, log $WORKER_LOG)"
 }
 
+# stop_started stops each service FILE lists, newest first.
+stop_started() {
+  local file=$1 kind a b
+  [ -f "$file" ] || return 0
+  tac "$file" | while read -r kind a b; do
+    case "$kind" in
+      temporal) TEMPORAL_ADDRESS=$a scripts/temporal.sh down ;;
+      postgres)
+        pg_ctlcluster "$a" "$b" stop || true
+        rm -f .dev/postgres.started
+        say "stopped PostgreSQL $a/$b (this run started it)"
+        ;;
+    esac
+  done
+  rm -f "$file"
+}
+
 case "${1:-up}" in
   up) services; migrate ;;
   services) services ;;
   worker) worker ;;
   stop-worker) stop_worker ;;
+  stop-started) stop_started "${2:?usage: $0 stop-started FILE}" ;;
   down)
     stop_worker
     scripts/temporal.sh down
@@ -102,5 +125,5 @@ case "${1:-up}" in
     scripts/temporal.sh status || true
     pg_lsclusters 2>/dev/null || true
     ;;
-  *) die "usage: $0 up|services|worker|stop-worker|down|status" ;;
+  *) die "usage: $0 up|services|worker|stop-worker|stop-started FILE|down|status" ;;
 esac

@@ -19,6 +19,9 @@
 #                       (TEMPORAL_DB_FILE=) for an in-memory server
 #   TEMPORAL_WAIT       seconds to wait for health (default 60)
 #   TEMPORAL_EXTRA_ARGS more flags for `server start-dev`
+#   TIERSHIFT_STARTED_LOG  if set, `up` appends "temporal ADDRESS" to this file
+#                       when it starts a server (not when it reuses one), so
+#                       the caller (make test) stops exactly what it started
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .dev
@@ -166,6 +169,7 @@ up() {
   nohup "$TEMPORAL" "${args[@]}" >"$LOG" 2>&1 </dev/null &
   local pid=$!
   echo "$pid" >"$PIDFILE"
+  [ -z "${TIERSHIFT_STARTED_LOG:-}" ] || echo "temporal $ADDR" >>"$TIERSHIFT_STARTED_LOG"
   wait_ready "$pid"
   ensure_search_attributes
   say "ready at $ADDR in $((SECONDS - start))s (pid $pid)"

@@ -44,10 +44,14 @@ type DB struct {
 // test ends.
 func New(t testing.TB) *DB {
 	t.Helper()
+	return newIn(t, DatabaseURL())
+}
+
+func newIn(t testing.TB, base string) *DB {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
-	base := DatabaseURL()
 	admin, err := pgx.Connect(ctx, base)
 	if err != nil {
 		servicetest.Unavailable(t, "PostgreSQL", err)
