@@ -2,122 +2,54 @@
 // write of Postgres and every email sent. Activities are methods on structs
 // that hold their dependencies, and each one is safe to run twice: its
 // effects are keyed by (workflow ID, step), enforced by Postgres constraints.
+//
+// What the activities take and return, and their names in Temporal, are
+// defined in package contract, which workflows import instead of this one.
+// The aliases below let this package and its callers use the short names;
+// each is the contract's type, not a copy.
 package activities
 
-import (
-	"time"
+import "github.com/tiershift/tiershift/activities/contract"
 
-	"github.com/tiershift/tiershift/email"
-	"github.com/tiershift/tiershift/program"
-)
-
-// Error types that must not be retried. Temporal matches them by name in a
-// retry policy's NonRetryableErrorTypes.
+// Error types that must not be retried (see contract).
 const (
-	ErrTypeUnknownPartner  = "UnknownPartner"
-	ErrTypeBadEmailAddress = "BadEmailAddress"
-	ErrTypeEmailRejected   = "EmailRejected"
-	// ErrTypeInvalidInput is an activity input that lacks a required field.
-	ErrTypeInvalidInput = "InvalidInput"
-	// ErrTypeNoProgram: the campaign does not exist or has no stored
-	// program (it was never launched), so no transition of it can run.
-	ErrTypeNoProgram = "NoProgram"
+	ErrTypeUnknownPartner  = contract.ErrTypeUnknownPartner
+	ErrTypeBadEmailAddress = contract.ErrTypeBadEmailAddress
+	ErrTypeEmailRejected   = contract.ErrTypeEmailRejected
+	ErrTypeInvalidInput    = contract.ErrTypeInvalidInput
+	ErrTypeNoProgram       = contract.ErrTypeNoProgram
 )
 
-// PartnerRef names one partner in one campaign.
-type PartnerRef struct {
-	CampaignID string `json:"campaign_id"`
-	PartnerID  string `json:"partner_id"`
-}
-
-// CampaignRef names the campaign whose stored program a transition runs.
-type CampaignRef struct {
-	CampaignID string `json:"campaign_id"`
-}
-
-// PartnerSnapshot is a partner's contact and facts as Postgres has them now.
-type PartnerSnapshot struct {
-	PartnerID string        `json:"partner_id"`
-	Name      string        `json:"name"`
-	Email     string        `json:"email"`
-	Locale    string        `json:"locale"`
-	Country   string        `json:"country"`
-	Tier      string        `json:"tier"`
-	Facts     program.Facts `json:"facts"`
-}
-
-// StageUpdate mirrors a workflow's state into its enrollment row, so reports
-// and `starter status` can read a campaign from Postgres without Temporal.
-type StageUpdate struct {
-	WorkflowID    string            `json:"workflow_id"`
-	CampaignID    string            `json:"campaign_id"`
-	PartnerID     string            `json:"partner_id"`
-	Stage         string            `json:"stage"`
-	OldTier       string            `json:"old_tier"`
-	ExpectedTier  string            `json:"expected_tier"`
-	CurrentTier   string            `json:"current_tier"`
-	Deadline      time.Time         `json:"deadline"`
-	Missing       []program.Missing `json:"missing,omitempty"`
-	RemindersSent int               `json:"reminders_sent"`
-	Outcome       string            `json:"outcome,omitempty"`
-	NewTier       string            `json:"new_tier,omitempty"`
-	EmailFailed   bool              `json:"email_failed,omitempty"`
-	// Seq orders a workflow's updates: the workflow increments it for every
-	// update, and an update older than the stored one is ignored, so a late
-	// retry of an old activity never moves an enrollment back.
-	Seq int64 `json:"seq"`
-}
-
-// TierChange is one change of a partner's tier, applied once per
-// (WorkflowID, Step) however often the activity runs.
-type TierChange struct {
-	WorkflowID string `json:"workflow_id"`
-	Step       string `json:"step"`
-	CampaignID string `json:"campaign_id"`
-	PartnerID  string `json:"partner_id"`
-	FromTier   string `json:"from_tier"`
-	ToTier     string `json:"to_tier"`
-	// Outcome is promoted, kept, demoted, qualified, exempted or withdrawn.
-	Outcome string `json:"outcome"`
-	Reason  string `json:"reason"`
-	// Actor is who decided: "workflow" or an operator's name.
-	Actor string `json:"actor"`
-}
-
-// TierChangeResult says whether this call wrote the change or found it done.
-type TierChangeResult struct {
-	Applied bool `json:"applied"`
-}
-
-// SendEmailInput is one message the workflow decided to send. (WorkflowID,
-// Step) is its dedupe key: the same key is never sent twice.
-type SendEmailInput struct {
-	WorkflowID string         `json:"workflow_id"`
-	Step       string         `json:"step"`
-	CampaignID string         `json:"campaign_id"`
-	PartnerID  string         `json:"partner_id"`
-	Kind       email.Kind     `json:"kind"`
-	To         string         `json:"to"`
-	ToName     string         `json:"to_name"`
-	Locale     string         `json:"locale"`
-	Data       email.Data     `json:"data"`
-	Settings   program.Emails `json:"settings"`
-}
-
-// Email delivery statuses, as stored in the emails table.
+// Email delivery statuses, as stored in the emails table (see contract).
 const (
-	EmailPending  = "pending"
-	EmailSent     = "sent"
-	EmailCaptured = "captured"
-	EmailFailed   = "failed"
+	EmailPending  = contract.EmailPending
+	EmailSent     = contract.EmailSent
+	EmailCaptured = contract.EmailCaptured
+	EmailFailed   = contract.EmailFailed
 )
 
-// SendEmailResult is what happened to one message. A permanent rejection is a
-// result (Status failed), not an error, so the workflow goes on.
-type SendEmailResult struct {
-	Status    string `json:"status"`
-	MessageID string `json:"message_id,omitempty"`
-	Error     string `json:"error,omitempty"`
-	// AlreadyDone is true when an earlier attempt had already finished it.
-	AlreadyDone bool `json:"already_done,omitempty"`
+// The activities' inputs and outputs (see contract).
+type (
+	PartnerRef       = contract.PartnerRef
+	CampaignRef      = contract.CampaignRef
+	PartnerSnapshot  = contract.PartnerSnapshot
+	StageUpdate      = contract.StageUpdate
+	TierChange       = contract.TierChange
+	TierChangeResult = contract.TierChangeResult
+	SendEmailInput   = contract.SendEmailInput
+	SendEmailResult  = contract.SendEmailResult
+)
+
+// Register registers the Postgres activities in r under their contract
+// names. It only compiles while each method matches its contract.
+func (a *Store) Register(r contract.Registry) {
+	contract.LoadProgram.Register(r, a.LoadProgram)
+	contract.LoadPartner.Register(r, a.LoadPartner)
+	contract.RecordStage.Register(r, a.RecordStage)
+	contract.ApplyTierChange.Register(r, a.ApplyTierChange)
+}
+
+// Register registers SendEmail in r under its contract name.
+func (m *Mailer) Register(r contract.Registry) {
+	contract.SendEmail.Register(r, m.SendEmail)
 }

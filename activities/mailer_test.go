@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/tiershift/tiershift/activities/contract"
 	"github.com/tiershift/tiershift/email"
 	"github.com/tiershift/tiershift/internal/pgtest"
 	"github.com/tiershift/tiershift/internal/sendgridstub"
@@ -541,8 +542,8 @@ func TestSendEmailInActivityEnvironment(t *testing.T) {
 	f := newMailerFixture(t, 2*time.Second)
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestActivityEnvironment()
-	env.RegisterActivity(f.mailer)
-	val, err := env.ExecuteActivity("SendEmail", testEmailInput("announcement"))
+	f.mailer.Register(env)
+	val, err := env.ExecuteActivity(contract.SendEmail.Name(), testEmailInput("announcement"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/tiershift/tiershift/activities"
+	"github.com/tiershift/tiershift/activities/contract"
 	"github.com/tiershift/tiershift/internal/pgtest"
 	"github.com/tiershift/tiershift/program"
 	"github.com/tiershift/tiershift/store"
@@ -141,9 +142,10 @@ func TestStoreActivitiesInTestEnvironment(t *testing.T) {
 	a, db := newStoreActivities(t)
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestActivityEnvironment()
-	env.RegisterActivity(a)
+	a.Register(env)
 
-	val, err := env.ExecuteActivity(a.LoadPartner, activities.PartnerRef{CampaignID: "c1", PartnerID: "p1"})
+	// By the contract's name, as a workflow calls it.
+	val, err := env.ExecuteActivity(contract.LoadPartner.Name(), activities.PartnerRef{CampaignID: "c1", PartnerID: "p1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +154,7 @@ func TestStoreActivitiesInTestEnvironment(t *testing.T) {
 		t.Fatalf("LoadPartner through Temporal: %+v, %v", snap, err)
 	}
 
-	_, err = env.ExecuteActivity(a.LoadPartner, activities.PartnerRef{CampaignID: "c1", PartnerID: "ghost"})
+	_, err = env.ExecuteActivity(contract.LoadPartner.Name(), activities.PartnerRef{CampaignID: "c1", PartnerID: "ghost"})
 	var appErr *temporal.ApplicationError
 	if !errors.As(err, &appErr) || appErr.Type() != activities.ErrTypeUnknownPartner {
 		t.Fatalf("unknown partner through Temporal: %v", err)

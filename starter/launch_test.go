@@ -14,7 +14,6 @@ import (
 
 	"github.com/rs/zerolog"
 	"go.temporal.io/api/workflowservice/v1"
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/worker"
@@ -115,11 +114,11 @@ func opsTemporal(t *testing.T, withWorker bool) *opsFixture {
 	if withWorker {
 		w := worker.New(f.tc, f.queue, worker.Options{})
 		w.RegisterWorkflowWithOptions(workflows.PartnerTransition, workflow.RegisterOptions{Name: workflows.WorkflowName})
-		w.RegisterActivity(&activities.Store{DB: store.New(f.db.Pool), Log: zerolog.Nop()})
+		(&activities.Store{DB: store.New(f.db.Pool), Log: zerolog.Nop()}).Register(w)
 		mail := worker.New(f.tc, f.queue+"-email", worker.Options{})
-		mail.RegisterActivityWithOptions(func(context.Context, activities.SendEmailInput) (activities.SendEmailResult, error) {
-			return activities.SendEmailResult{Status: activities.EmailCaptured}, nil
-		}, activity.RegisterOptions{Name: "SendEmail"})
+		// The real mailer in capture mode (no API key): it renders and
+		// records each message, and sends nothing.
+		activities.NewMailer(f.db.Pool, "", "", 0, zerolog.Nop()).Register(mail)
 		for _, x := range []worker.Worker{w, mail} {
 			if err := x.Start(); err != nil {
 				t.Fatal(err)

@@ -86,7 +86,7 @@ func run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 		StickyScheduleToStartTimeout:           cfg.StickyTimeout,
 	})
 	main.RegisterWorkflowWithOptions(workflows.PartnerTransition, workflow.RegisterOptions{Name: workflows.WorkflowName})
-	main.RegisterActivity(&activities.Store{DB: store.New(pool), Log: log})
+	(&activities.Store{DB: store.New(pool), Log: log}).Register(main)
 
 	mailer := activities.NewMailer(pool, cfg.SendGridAPIKey, cfg.SendGridAPIURL, 0, log)
 	mailer.ConfirmWindow = cfg.EmailConfirmWindow
@@ -96,7 +96,7 @@ func run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 		MaxConcurrentActivityTaskPollers:   cfg.ActivityPollers,
 		MaxConcurrentActivityExecutionSize: cfg.MaxActivities,
 	})
-	mail.RegisterActivity(mailer)
+	mailer.Register(mail)
 
 	if err := main.Start(); err != nil {
 		return fmt.Errorf("start worker on %s: %w", cfg.TaskQueue, err)

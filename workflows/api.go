@@ -1,8 +1,3 @@
-// Package workflows holds tiershift's Temporal workflow: one durable
-// PartnerTransition per (campaign, partner) that carries the partner from the
-// old program to the new one over months: announcement, reminders while it
-// still misses its expected tier, reactions to facts and operator decisions,
-// and the promotion or demotion at its deadline.
 package workflows
 
 import (
@@ -10,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tiershift/tiershift/activities"
+	"github.com/tiershift/tiershift/activities/contract"
 	"github.com/tiershift/tiershift/program"
 )
 
@@ -33,16 +28,6 @@ const (
 	MessageExempt = "exempt"
 	// MessageWithdraw ends the transition: the partner leaves the program.
 	MessageWithdraw = "withdraw"
-)
-
-// Activity names, as registered by the worker from the methods of
-// activities.Store and activities.Mailer.
-const (
-	activityLoadProgram     = "LoadProgram"
-	activityLoadPartner     = "LoadPartner"
-	activityRecordStage     = "RecordStage"
-	activityApplyTierChange = "ApplyTierChange"
-	activitySendEmail       = "SendEmail"
 )
 
 // WorkflowID is the deterministic ID of a partner's transition. Launching a
@@ -103,9 +88,6 @@ type TransitionInput struct {
 	// State is nil on the first run and carries everything across
 	// continue-as-new.
 	State *State `json:"state,omitempty"`
-	// MaxHistoryEvents, when positive, continues as new once the history is
-	// that long, in addition to the server's suggestion (tests force it low).
-	MaxHistoryEvents int `json:"max_history_events,omitempty"`
 }
 
 // Validate rejects an input the workflow could never run, before it starts.
@@ -155,9 +137,9 @@ type State struct {
 	DeadlineRevision int `json:"deadline_revision"`
 	// RemindersFrom is when the current deadline was set: reminders due
 	// before it are skipped rather than sent late in a burst.
-	RemindersFrom time.Time                  `json:"reminders_from"`
-	Partner       activities.PartnerSnapshot `json:"partner"`
-	Evaluation    program.Evaluation         `json:"evaluation"`
+	RemindersFrom time.Time                `json:"reminders_from"`
+	Partner       contract.PartnerSnapshot `json:"partner"`
+	Evaluation    program.Evaluation       `json:"evaluation"`
 	// QualifiedNoticeSent is set once the partner was told it meets its tier.
 	QualifiedNoticeSent bool `json:"qualified_notice_sent"`
 	// EarlyTierApplied is set when apply_at: qualification granted the tier.

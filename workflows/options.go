@@ -6,7 +6,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/tiershift/tiershift/activities"
+	"github.com/tiershift/tiershift/activities/contract"
 	"github.com/tiershift/tiershift/email"
 )
 
@@ -19,7 +19,7 @@ func storeRetry() *temporal.RetryPolicy {
 		InitialInterval:        time.Second,
 		BackoffCoefficient:     2,
 		MaximumInterval:        time.Minute,
-		NonRetryableErrorTypes: []string{activities.ErrTypeUnknownPartner, activities.ErrTypeInvalidInput},
+		NonRetryableErrorTypes: []string{contract.ErrTypeUnknownPartner, contract.ErrTypeInvalidInput},
 	}
 }
 
@@ -66,7 +66,34 @@ func emailOptions(ctx workflow.Context, queueFor func(workflow.Context) string, 
 			InitialInterval:        2 * time.Second,
 			BackoffCoefficient:     2,
 			MaximumInterval:        5 * time.Minute,
-			NonRetryableErrorTypes: []string{activities.ErrTypeBadEmailAddress, activities.ErrTypeEmailRejected},
+			NonRetryableErrorTypes: []string{contract.ErrTypeBadEmailAddress, contract.ErrTypeEmailRejected},
 		},
 	})
+}
+
+// storeCall runs one Postgres activity. Runs that had already called one before
+// changeLocalStore keep scheduling them as regular activities, as their
+// histories say; every other run (new ones, continued ones, and running
+// ones at their first store call since) runs them as local activities. The
+// SDK takes the version once per run, at the first call, so a run never
+// mixes the two.
+func storeCall[In, Out any](ctx workflow.Context, t *transition, a contract.Activity[In, Out], in In) contract.Future[Out] {
+	if t.regularStore(ctx) {
+		return a.Execute(storeOptions(ctx), in)
+	}
+	return a.ExecuteLocal(storeLocalOptions(ctx), in)
+}
+
+// storeProc is storeCall for the Postgres activities without a result.
+func storeProc[In any](ctx workflow.Context, t *transition, p contract.Procedure[In], in In) contract.Done {
+	if t.regularStore(ctx) {
+		return p.Execute(storeOptions(ctx), in)
+	}
+	return p.ExecuteLocal(storeLocalOptions(ctx), in)
+}
+
+// regularStore reports whether this run schedules its Postgres activities
+// through the server (see storeCall).
+func (t *transition) regularStore(ctx workflow.Context) bool {
+	return workflow.GetVersion(ctx, changeLocalStore, workflow.DefaultVersion, 1) == workflow.DefaultVersion
 }

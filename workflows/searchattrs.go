@@ -1,10 +1,12 @@
 package workflows
 
 import (
+	"fmt"
 	"time"
 
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
 )
 
 // Custom search attributes kept current by every transition, so operators can
@@ -98,3 +100,33 @@ func (v Visible) updates(prev *Visible, in TransitionInput) []temporal.SearchAtt
 }
 
 func unixTime(sec int64) time.Time { return time.Unix(sec, 0).UTC() }
+
+// show keeps the search attributes and the Web UI's details current,
+// upserting only what changed.
+func (t *transition) show(ctx workflow.Context) error {
+	v := Visible{
+		ExpectedTier:  t.s.Evaluation.ExpectedTier,
+		CurrentTier:   t.s.CurrentTier,
+		Stage:         t.s.Stage,
+		Deadline:      t.s.Deadline.Unix(),
+		Outcome:       t.s.Outcome,
+		MeetsExpected: t.s.Evaluation.MeetsExpected,
+		EmailFailed:   len(t.s.EmailFailures) > 0,
+	}
+	workflow.SetCurrentDetails(ctx, t.details())
+	if u := v.updates(t.s.Shown, t.in); len(u) > 0 {
+		if err := workflow.UpsertTypedSearchAttributes(ctx, u...); err != nil {
+			return fmt.Errorf("upsert search attributes: %w", err)
+		}
+	}
+	t.s.Shown = &v
+	return nil
+}
+
+// showIfVersioned upserts the search attributes where workflows recorded
+// before changeShowNotified did not, keeping their histories replayable.
+func (t *transition) showIfVersioned(ctx workflow.Context) {
+	if workflow.GetVersion(ctx, changeShowNotified, workflow.DefaultVersion, 1) == 1 {
+		_ = t.show(ctx)
+	}
+}

@@ -10,27 +10,10 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/tiershift/tiershift/activities"
+	"github.com/tiershift/tiershift/activities/contract"
 	"github.com/tiershift/tiershift/config"
 	"github.com/tiershift/tiershift/email"
 	"github.com/tiershift/tiershift/program"
-)
-
-// Version markers for changes made while campaigns run for months. Every
-// behaviour change to PartnerTransition goes behind workflow.GetVersion so
-// that histories recorded before it still replay (see testdata/).
-const (
-	// changeNotifyExtension: an extended deadline is emailed to the partner.
-	changeNotifyExtension = "notify-extension"
-	// changeShowNotified: the search attributes (Stage, Deadline) are
-	// upserted right after the announcement and after an extension, not
-	// only at the next reminder, so the Web UI never shows a notified
-	// partner as waiting-launch.
-	changeShowNotified = "show-notified"
-	// changeLocalStore: the Postgres activities (LoadPartner, RecordStage,
-	// ApplyTierChange) run as local activities, recorded as one marker
-	// each, instead of regular activities scheduled through the server.
-	changeLocalStore = "local-store-activities"
 )
 
 // seenMessagesKept bounds the duplicate-detection memory carried in state.
@@ -80,7 +63,6 @@ func PartnerTransition(ctx workflow.Context, in TransitionInput) (Result, error)
 			return t.continueOrFail(ctx, nil)
 		}
 		wake, what := t.nextWake(now)
-		t.count(5)
 		if _, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
 			Timeout:      wake.Sub(now),
 			TimerOptions: workflow.TimerOptions{Summary: what},
@@ -110,8 +92,6 @@ type transition struct {
 	s    *State
 	log  log.Logger
 	id   string
-	// estimatedEvents is a lower bound of this run's history length.
-	estimatedEvents int
 	// receivers read the Signals of each message type, in registration order.
 	receivers []signalReceiver
 }
@@ -139,16 +119,15 @@ func (t *transition) loadProgram(ctx workflow.Context) error {
 	if t.ready() {
 		return nil
 	}
-	var prog program.Program
-	t.count(1)
-	if err := workflow.ExecuteLocalActivity(storeLocalOptions(ctx), activityLoadProgram,
-		activities.CampaignRef{CampaignID: t.in.CampaignID}).Get(ctx, &prog); err != nil {
+	prog, err := contract.LoadProgram.ExecuteLocal(storeLocalOptions(ctx),
+		contract.CampaignRef{CampaignID: t.in.CampaignID}).Get(ctx)
+	if err != nil {
 		// Postgres errors are retried without end: what arrives here is
 		// permanent (NoProgram).
 		return temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("load the program of campaign %s: %v", t.in.CampaignID, err), activities.ErrTypeNoProgram, err)
+			fmt.Sprintf("load the program of campaign %s: %v", t.in.CampaignID, err), contract.ErrTypeNoProgram, err)
 	}
-	return t.start(internProgram(&prog))
+	return t.start(internProgram(prog))
 }
 
 // ready reports whether the run has its program, and so its rules and state.
@@ -185,7 +164,7 @@ func (t *transition) start(prog *program.Program) error {
 
 // invalidInput fails the workflow: nothing in it can be retried into working.
 func invalidInput(err error) error {
-	return temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrTypeInvalidInput, err)
+	return temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrTypeInvalidInput, err)
 }
 
 // waitForLaunch sleeps until the campaign's launch date, still answering
@@ -229,14 +208,6 @@ func (t *transition) announce(ctx workflow.Context) {
 	t.sendEmail(ctx, email.KindAnnouncement, "announcement", nil)
 	t.record(ctx)
 	t.showIfVersioned(ctx)
-}
-
-// showIfVersioned upserts the search attributes where workflows recorded
-// before changeShowNotified did not, keeping their histories replayable.
-func (t *transition) showIfVersioned(ctx workflow.Context) {
-	if workflow.GetVersion(ctx, changeShowNotified, workflow.DefaultVersion, 1) == 1 {
-		_ = t.show(ctx)
-	}
 }
 
 // handlePending processes what messages asked for: a re-read of the facts,
@@ -287,9 +258,8 @@ func (t *transition) reevaluate(ctx workflow.Context) {
 
 // evaluate loads the partner's facts from Postgres and applies the rules.
 func (t *transition) evaluate(ctx workflow.Context) {
-	var snap activities.PartnerSnapshot
-	err := t.store(ctx, activityLoadPartner,
-		activities.PartnerRef{CampaignID: t.in.CampaignID, PartnerID: t.in.PartnerID}).Get(ctx, &snap)
+	snap, err := storeCall(ctx, t, contract.LoadPartner,
+		contract.PartnerRef{CampaignID: t.in.CampaignID, PartnerID: t.in.PartnerID}).Get(ctx)
 	if err != nil {
 		// Postgres errors are retried without limit; what arrives here is
 		// permanent (the partner is gone). Keep the last known facts.
@@ -422,32 +392,17 @@ func (t *transition) end(ctx workflow.Context) {
 
 // changeTier writes a tier change and its audit row, once per step.
 func (t *transition) changeTier(ctx workflow.Context, step, to, outcome, reason, actor string) {
-	change := activities.TierChange{
+	change := contract.TierChange{
 		WorkflowID: t.id, Step: step, CampaignID: t.in.CampaignID, PartnerID: t.in.PartnerID,
 		FromTier: t.s.CurrentTier, ToTier: to, Outcome: outcome, Reason: reason, Actor: actor,
 	}
-	var res activities.TierChangeResult
-	if err := t.store(ctx, activityApplyTierChange, change).Get(ctx, &res); err != nil {
+	res, err := storeCall(ctx, t, contract.ApplyTierChange, change).Get(ctx)
+	if err != nil {
 		t.log.Error("apply tier change failed", "step", step, "error", err)
 		return
 	}
 	t.log.Info("tier changed", "step", step, "from", change.FromTier, "to", to, "outcome", outcome, "applied", res.Applied)
 	t.s.CurrentTier = to
-}
-
-// store runs one Postgres activity. Runs that had already called one before
-// changeLocalStore keep scheduling them as regular activities, as their
-// histories say; every other run (new ones, continued ones, and running
-// ones at their first store call since) runs them as local activities. The
-// SDK takes the version once per run, at the first call, so a run never
-// mixes the two.
-func (t *transition) store(ctx workflow.Context, activity string, arg any) workflow.Future {
-	if workflow.GetVersion(ctx, changeLocalStore, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
-		t.count(6)
-		return workflow.ExecuteActivity(storeOptions(ctx), activity, arg)
-	}
-	t.count(1) // the marker; the workflow task is shared with what follows
-	return workflow.ExecuteLocalActivity(storeLocalOptions(ctx), activity, arg)
 }
 
 // sendEmail asks the email worker to send one message; it reports whether
@@ -460,20 +415,18 @@ func (t *transition) sendEmail(ctx workflow.Context, kind email.Kind, step strin
 	if ext != nil {
 		data.PreviousDeadline = ext.From
 	}
-	in := activities.SendEmailInput{
+	in := contract.SendEmailInput{
 		WorkflowID: t.id, Step: step, CampaignID: t.in.CampaignID, PartnerID: t.in.PartnerID,
 		Kind: kind, To: t.s.Partner.Email, ToName: t.s.Partner.Name, Locale: t.locale(),
 		Data: data, Settings: t.prog.Emails,
 	}
-	var res activities.SendEmailResult
-	t.count(6)
-	err := workflow.ExecuteActivity(emailOptions(ctx, t.emailQueue, kind), activitySendEmail, in).Get(ctx, &res)
+	res, err := contract.SendEmail.Execute(emailOptions(ctx, t.emailQueue, kind), in).Get(ctx)
 	switch {
 	case err != nil:
 		t.log.Error("email not sent", "kind", kind, "step", step, "error", err)
 		t.s.EmailFailures = append(t.s.EmailFailures, step)
 		return false
-	case res.Status == activities.EmailFailed:
+	case res.Status == contract.EmailFailed:
 		t.log.Warn("email rejected", "kind", kind, "step", step, "reason", res.Error)
 		t.s.EmailFailures = append(t.s.EmailFailures, step)
 		return false
@@ -502,14 +455,14 @@ func (t *transition) locale() string {
 func (t *transition) record(ctx workflow.Context) {
 	t.s.Seq++
 	ev := t.s.Evaluation
-	u := activities.StageUpdate{
+	u := contract.StageUpdate{
 		WorkflowID: t.id, CampaignID: t.in.CampaignID, PartnerID: t.in.PartnerID,
 		Stage: string(t.s.Stage), OldTier: t.in.OldTier, ExpectedTier: ev.ExpectedTier,
 		CurrentTier: t.s.CurrentTier, Deadline: t.s.Deadline, Missing: ev.Missing,
 		RemindersSent: t.remindersSent(), Outcome: t.s.Outcome, NewTier: t.s.NewTier,
 		EmailFailed: len(t.s.EmailFailures) > 0, Seq: t.s.Seq,
 	}
-	if err := t.store(ctx, activityRecordStage, u).Get(ctx, nil); err != nil {
+	if err := storeProc(ctx, t, contract.RecordStage, u).Get(ctx); err != nil {
 		t.log.Error("record stage failed", "stage", t.s.Stage, "error", err)
 	}
 }
@@ -522,77 +475,6 @@ func (t *transition) remindersSent() int {
 		}
 	}
 	return n
-}
-
-// show keeps the search attributes and the Web UI's details current,
-// upserting only what changed.
-func (t *transition) show(ctx workflow.Context) error {
-	v := Visible{
-		ExpectedTier:  t.s.Evaluation.ExpectedTier,
-		CurrentTier:   t.s.CurrentTier,
-		Stage:         t.s.Stage,
-		Deadline:      t.s.Deadline.Unix(),
-		Outcome:       t.s.Outcome,
-		MeetsExpected: t.s.Evaluation.MeetsExpected,
-		EmailFailed:   len(t.s.EmailFailures) > 0,
-	}
-	workflow.SetCurrentDetails(ctx, t.details())
-	if u := v.updates(t.s.Shown, t.in); len(u) > 0 {
-		if err := workflow.UpsertTypedSearchAttributes(ctx, u...); err != nil {
-			return fmt.Errorf("upsert search attributes: %w", err)
-		}
-	}
-	t.s.Shown = &v
-	return nil
-}
-
-// details is the Markdown the Web UI shows for this workflow.
-func (t *transition) details() string {
-	s := fmt.Sprintf("**%s** · %s → %s · stage **%s** · deadline %s",
-		t.in.PartnerID, t.in.OldTier, t.s.Evaluation.ExpectedTier, t.s.Stage, t.s.Deadline.UTC().Format(time.RFC3339))
-	if t.s.Outcome != "" {
-		s += fmt.Sprintf(" · outcome **%s** (%s)", t.s.Outcome, t.s.NewTier)
-	} else if len(t.s.Evaluation.Missing) > 0 {
-		s += fmt.Sprintf(" · missing %d item(s)", len(t.s.Evaluation.Missing))
-	}
-	if len(t.s.EmailFailures) > 0 {
-		s += fmt.Sprintf(" · email failed: %v", t.s.EmailFailures)
-	}
-	return s
-}
-
-func (t *transition) shouldContinueAsNew(ctx workflow.Context) bool {
-	info := workflow.GetInfo(ctx)
-	if info.GetContinueAsNewSuggested() {
-		return true
-	}
-	length := max(info.GetCurrentHistoryLength(), t.estimatedEvents)
-	return t.in.MaxHistoryEvents > 0 && length >= t.in.MaxHistoryEvents
-}
-
-// count keeps a conservative estimate of this run's history length: the
-// test environment does not report one, and a real server's count is
-// always at least this (an activity is 3 events plus a workflow task's 3; a
-// local activity is its marker, in a workflow task counted elsewhere).
-func (t *transition) count(events int) { t.estimatedEvents += events }
-
-// continueOrFail ends this run with continue-as-new carrying the full state,
-// once every message handler has finished and no signal is left unread.
-func (t *transition) continueOrFail(ctx workflow.Context, err error) (Result, error) {
-	if err != nil {
-		return Result{}, err
-	}
-	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
-		return Result{}, err
-	}
-	t.drainSignals()
-	next := t.in
-	next.State = t.s
-	// The next run loads the program by campaign, like a new launch: the
-	// input stays small however long the program is.
-	next.ProgramID, next.Program = t.prog.ID, nil
-	t.log.Info("continuing as new", "history_length", workflow.GetInfo(ctx).GetCurrentHistoryLength(), "runs", t.s.Runs)
-	return Result{}, workflow.NewContinueAsNewError(ctx, WorkflowName, next)
 }
 
 func (t *transition) result() Result {

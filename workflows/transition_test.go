@@ -22,7 +22,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/tiershift/tiershift/activities"
+	"github.com/tiershift/tiershift/activities/contract"
 	"github.com/tiershift/tiershift/email"
 	"github.com/tiershift/tiershift/program"
 )
@@ -34,10 +34,10 @@ import (
 type backend struct {
 	mu      sync.Mutex
 	env     *testsuite.TestWorkflowEnvironment
-	partner activities.PartnerSnapshot
+	partner contract.PartnerSnapshot
 	loads   []time.Time
-	stages  []activities.StageUpdate
-	changes []activities.TierChange
+	stages  []contract.StageUpdate
+	changes []contract.TierChange
 	emails  []sentEmail
 	// reject makes SendEmail answer "failed" for these steps.
 	reject map[string]bool
@@ -50,13 +50,13 @@ type backend struct {
 }
 
 type sentEmail struct {
-	activities.SendEmailInput
+	contract.SendEmailInput
 	At time.Time
 }
 
 func (b *backend) now() time.Time { return b.env.Now() }
 
-func (b *backend) LoadProgram(_ context.Context, ref activities.CampaignRef) (*program.Program, error) {
+func (b *backend) LoadProgram(_ context.Context, ref contract.CampaignRef) (*program.Program, error) {
 	b.mu.Lock()
 	b.programLoads++
 	p, hook := b.program, b.onLoadProgram
@@ -65,12 +65,12 @@ func (b *backend) LoadProgram(_ context.Context, ref activities.CampaignRef) (*p
 		hook()
 	}
 	if p == nil {
-		return nil, temporal.NewNonRetryableApplicationError("campaign "+ref.CampaignID+" has no stored program", activities.ErrTypeNoProgram, nil)
+		return nil, temporal.NewNonRetryableApplicationError("campaign "+ref.CampaignID+" has no stored program", contract.ErrTypeNoProgram, nil)
 	}
 	return p, nil
 }
 
-func (b *backend) LoadPartner(_ context.Context, ref activities.PartnerRef) (activities.PartnerSnapshot, error) {
+func (b *backend) LoadPartner(_ context.Context, ref contract.PartnerRef) (contract.PartnerSnapshot, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.loads = append(b.loads, b.now())
@@ -79,38 +79,49 @@ func (b *backend) LoadPartner(_ context.Context, ref activities.PartnerRef) (act
 	return p, nil
 }
 
-func (b *backend) RecordStage(_ context.Context, u activities.StageUpdate) error {
+func (b *backend) RecordStage(_ context.Context, u contract.StageUpdate) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.stages = append(b.stages, u)
 	return nil
 }
 
-func (b *backend) ApplyTierChange(_ context.Context, c activities.TierChange) (activities.TierChangeResult, error) {
+func (b *backend) ApplyTierChange(_ context.Context, c contract.TierChange) (contract.TierChangeResult, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, done := range b.changes {
 		if done.WorkflowID == c.WorkflowID && done.Step == c.Step {
-			return activities.TierChangeResult{}, nil
+			return contract.TierChangeResult{}, nil
 		}
 	}
 	b.changes = append(b.changes, c)
-	return activities.TierChangeResult{Applied: true}, nil
+	return contract.TierChangeResult{Applied: true}, nil
 }
 
-func (b *backend) SendEmail(_ context.Context, in activities.SendEmailInput) (activities.SendEmailResult, error) {
+func (b *backend) SendEmail(_ context.Context, in contract.SendEmailInput) (contract.SendEmailResult, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, e := range b.emails {
 		if e.WorkflowID == in.WorkflowID && e.Step == in.Step {
-			return activities.SendEmailResult{Status: activities.EmailSent, AlreadyDone: true}, nil
+			return contract.SendEmailResult{Status: contract.EmailSent, AlreadyDone: true}, nil
 		}
 	}
 	b.emails = append(b.emails, sentEmail{in, b.now()})
 	if b.reject[in.Step] {
-		return activities.SendEmailResult{Status: activities.EmailFailed, Error: "does not contain a valid address"}, nil
+		return contract.SendEmailResult{Status: contract.EmailFailed, Error: "does not contain a valid address"}, nil
 	}
-	return activities.SendEmailResult{Status: activities.EmailSent, MessageID: "msg-" + in.Step}, nil
+	return contract.SendEmailResult{Status: contract.EmailSent, MessageID: "msg-" + in.Step}, nil
+}
+
+// register puts the stand-ins in r through the references the workflow
+// calls, as the worker does with the real activities: a stand-in whose
+// types drift from the contract does not compile.
+func (b *backend) register(r contract.Registry) {
+	contract.LoadProgram.Register(r, b.LoadProgram)
+	contract.LoadPartner.Register(r, b.LoadPartner)
+	contract.RecordStage.Register(r, b.RecordStage)
+	contract.ApplyTierChange.Register(r, b.ApplyTierChange)
+	contract.SendEmail.Register(r, b.SendEmail)
 }
 
 func (b *backend) setFacts(f program.Facts) {
@@ -181,12 +192,12 @@ func newHarness(t *testing.T, prog *program.Program, oldTier string, facts progr
 	t.Helper()
 	env := newEnv()
 	env.SetStartTime(launch)
-	be := &backend{env: env, reject: map[string]bool{}, program: prog, partner: activities.PartnerSnapshot{
+	be := &backend{env: env, reject: map[string]bool{}, program: prog, partner: contract.PartnerSnapshot{
 		PartnerID: "p-1", Name: "Société Générale d'Intégration", Email: "contact@sgi.example",
 		Locale: "fr", Tier: oldTier, Facts: facts,
 	}}
 	env.RegisterWorkflowWithOptions(PartnerTransition, workflow.RegisterOptions{Name: WorkflowName})
-	env.RegisterActivity(be)
+	be.register(env)
 	// As `starter launch` starts it: the program is the campaign's, loaded
 	// by the workflow.
 	return &harness{t: t, env: env, be: be, prog: prog, in: TransitionInput{
@@ -630,7 +641,7 @@ func TestRejectedEmailIsRecordedAndTheTransitionCompletes(t *testing.T) {
 	if !r.EmailFailed || r.Outcome != "kept" {
 		t.Fatalf("result %+v", r)
 	}
-	if !slices.ContainsFunc(h.be.stages, func(u activities.StageUpdate) bool { return u.EmailFailed }) {
+	if !slices.ContainsFunc(h.be.stages, func(u contract.StageUpdate) bool { return u.EmailFailed }) {
 		t.Fatal("no stage update recorded the failed email")
 	}
 }
@@ -653,18 +664,18 @@ func TestStatusQueryShowsWhatIsMissingAndTheNextReminder(t *testing.T) {
 	h.run()
 }
 
-// TestContinueAsNewKeepsEverything forces continue-as-new after a few events
-// and chains the runs as the server would: the reminders already sent are
+// TestContinueAsNewKeepsEverything has the server suggest continue-as-new a
+// day into every run and chains the runs as the server would: the reminders already sent are
 // not sent again, and a message handled in an earlier run still counts.
 func TestContinueAsNewKeepsEverything(t *testing.T) {
 	prog := loadExample(t, "vmware-2009")
-	be := &backend{reject: map[string]bool{}, program: prog, partner: activities.PartnerSnapshot{
+	be := &backend{reject: map[string]bool{}, program: prog, partner: contract.PartnerSnapshot{
 		PartnerID: "p-1", Name: "Acme", Email: "a@acme.example", Locale: "en", Tier: "Enterprise",
 		Facts: program.Facts{Certifications: vtsp(1)},
 	}}
 	// Launched before the program was stored with the campaign: the first
 	// run carries it; the continued runs carry only its ID and load it.
-	in := TransitionInput{CampaignID: "c", PartnerID: "p-1", OldTier: "Enterprise", LaunchAt: launch, Program: prog, MaxHistoryEvents: 20}
+	in := TransitionInput{CampaignID: "c", PartnerID: "p-1", OldTier: "Enterprise", LaunchAt: launch, Program: prog}
 	start := launch
 	deadline, _ := prog.Deadline("Enterprise", launch)
 	extended := false
@@ -674,7 +685,9 @@ func TestContinueAsNewKeepsEverything(t *testing.T) {
 		env.SetStartTime(start)
 		be.env = env
 		env.RegisterWorkflowWithOptions(PartnerTransition, workflow.RegisterOptions{Name: WorkflowName})
-		env.RegisterActivity(be)
+		be.register(env)
+		// As a real server does once the history grows long.
+		env.RegisterDelayedCallback(func() { env.SetContinueAsNewSuggested(true) }, 24*time.Hour)
 		if !extended {
 			env.RegisterDelayedCallback(func() {
 				extended = true
@@ -703,7 +716,7 @@ func TestContinueAsNewKeepsEverything(t *testing.T) {
 		in, start = next, env.Now()
 	}
 	if runs < 3 {
-		t.Fatalf("only %d runs: the low history threshold did not force continue-as-new", runs)
+		t.Fatalf("only %d runs: the suggestion did not make the workflow continue as new", runs)
 	}
 	want := []string{"announcement", "reminder/90 days/r0", "reminder/30 days/r0", "extended/r1"}
 	newDeadline := deadline.AddDate(0, 0, 14)
@@ -771,15 +784,15 @@ func TestSearchAttributesFollowTheTransition(t *testing.T) {
 // queue. A run that began before changeLocalStore keeps scheduling regular
 // activities, as its history says. Both do the same things.
 func TestStoreStepsRunAsLocalActivities(t *testing.T) {
-	store := []string{activityApplyTierChange, activityLoadPartner, activityRecordStage}
+	store := []string{contract.ApplyTierChange.Name(), contract.LoadPartner.Name(), contract.RecordStage.Name()}
 	for _, c := range []struct {
 		name           string
 		version        workflow.Version
 		local, regular []string
 	}{
 		// A new run also loads its program (see TestProgramComesFromTheInputOrTheCampaign).
-		{"new run", 1, []string{activityApplyTierChange, activityLoadPartner, activityLoadProgram, activityRecordStage}, []string{activitySendEmail}},
-		{"run from before the change", workflow.DefaultVersion, nil, append(slices.Clone(store), activitySendEmail)},
+		{"new run", 1, []string{contract.ApplyTierChange.Name(), contract.LoadPartner.Name(), contract.LoadProgram.Name(), contract.RecordStage.Name()}, []string{contract.SendEmail.Name()}},
+		{"run from before the change", workflow.DefaultVersion, nil, append(slices.Clone(store), contract.SendEmail.Name())},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			prog := loadExample(t, "vmware-2009")
@@ -849,7 +862,7 @@ func TestProgramComesFromTheInputOrTheCampaign(t *testing.T) {
 				local = append(local, info.ActivityType.Name)
 			})
 			r := h.run()
-			if n := strings.Count(strings.Join(local, " "), activityLoadProgram); h.be.programLoads != c.loads || n != c.loads {
+			if n := strings.Count(strings.Join(local, " "), contract.LoadProgram.Name()); h.be.programLoads != c.loads || n != c.loads {
 				t.Fatalf("program loaded %d times, %d as a local activity; want %d", h.be.programLoads, n, c.loads)
 			}
 			want := []string{"announcement"}
@@ -875,8 +888,8 @@ func TestAWorkflowWithoutItsProgramFailsClearly(t *testing.T) {
 		errType  string
 		mentions string
 	}{
-		{"no stored program", nil, activities.ErrTypeNoProgram, "has no stored program"},
-		{"another program", &other, activities.ErrTypeInvalidInput, `runs program "other", not "vmware-2009"`},
+		{"no stored program", nil, contract.ErrTypeNoProgram, "has no stored program"},
+		{"another program", &other, contract.ErrTypeInvalidInput, `runs program "other", not "vmware-2009"`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			h := newHarness(t, loadExample(t, "vmware-2009"), "Enterprise", program.Facts{})

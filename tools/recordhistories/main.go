@@ -31,7 +31,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 	"google.golang.org/protobuf/encoding/protojson"
 
-	"github.com/tiershift/tiershift/activities"
+	"github.com/tiershift/tiershift/activities/contract"
 	"github.com/tiershift/tiershift/config"
 	"github.com/tiershift/tiershift/program"
 	"github.com/tiershift/tiershift/workflows"
@@ -62,22 +62,31 @@ type memory struct {
 }
 
 // LoadProgram answers as Postgres does for a launched campaign.
-func (m *memory) LoadProgram(context.Context, activities.CampaignRef) (*program.Program, error) {
+// registerStore registers the Postgres stand-ins through the references the
+// workflow calls, so they cannot drift from the contract.
+func (m *memory) registerStore(r contract.Registry) {
+	contract.LoadProgram.Register(r, m.LoadProgram)
+	contract.LoadPartner.Register(r, m.LoadPartner)
+	contract.RecordStage.Register(r, m.RecordStage)
+	contract.ApplyTierChange.Register(r, m.ApplyTierChange)
+}
+
+func (m *memory) LoadProgram(context.Context, contract.CampaignRef) (*program.Program, error) {
 	p := rehearsal()
 	return &p, nil
 }
 
-func (m *memory) LoadPartner(_ context.Context, ref activities.PartnerRef) (activities.PartnerSnapshot, error) {
+func (m *memory) LoadPartner(_ context.Context, ref contract.PartnerRef) (contract.PartnerSnapshot, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return activities.PartnerSnapshot{PartnerID: ref.PartnerID, Name: "Partner " + ref.PartnerID, Email: ref.PartnerID + "@partners.example", Locale: "fr", Tier: "Enterprise", Facts: m.facts[ref.PartnerID]}, nil
+	return contract.PartnerSnapshot{PartnerID: ref.PartnerID, Name: "Partner " + ref.PartnerID, Email: ref.PartnerID + "@partners.example", Locale: "fr", Tier: "Enterprise", Facts: m.facts[ref.PartnerID]}, nil
 }
-func (m *memory) RecordStage(context.Context, activities.StageUpdate) error { return nil }
-func (m *memory) ApplyTierChange(context.Context, activities.TierChange) (activities.TierChangeResult, error) {
-	return activities.TierChangeResult{Applied: true}, nil
+func (m *memory) RecordStage(context.Context, contract.StageUpdate) error { return nil }
+func (m *memory) ApplyTierChange(context.Context, contract.TierChange) (contract.TierChangeResult, error) {
+	return contract.TierChangeResult{Applied: true}, nil
 }
-func (m *memory) SendEmail(_ context.Context, in activities.SendEmailInput) (activities.SendEmailResult, error) {
-	return activities.SendEmailResult{Status: activities.EmailCaptured}, nil
+func (m *memory) SendEmail(_ context.Context, in contract.SendEmailInput) (contract.SendEmailResult, error) {
+	return contract.SendEmailResult{Status: contract.EmailCaptured}, nil
 }
 
 // rehearsal is a VMware-like program whose deadline is minutes away.
@@ -117,13 +126,13 @@ func run(addr, out, only string) error {
 	mem := &memory{facts: map[string]program.Facts{}}
 	w := worker.New(c, queue, worker.Options{})
 	w.RegisterWorkflowWithOptions(workflows.PartnerTransition, workflow.RegisterOptions{Name: workflows.WorkflowName})
-	w.RegisterActivity(mem)
+	mem.registerStore(w)
 	if err := w.Start(); err != nil {
 		return err
 	}
 	defer w.Stop()
 	mail := worker.New(c, config.EmailQueueFor(queue), worker.Options{})
-	mail.RegisterActivity(mem)
+	contract.SendEmail.Register(mail, mem.SendEmail)
 	if err := mail.Start(); err != nil {
 		return err
 	}

@@ -1,0 +1,18 @@
+package workflows
+
+// Version markers for changes made while campaigns run for months. Every
+// behaviour change to PartnerTransition goes behind workflow.GetVersion so
+// that histories recorded before it still replay (see testdata/).
+const (
+	// changeNotifyExtension: an extended deadline is emailed to the partner.
+	changeNotifyExtension = "notify-extension"
+	// changeShowNotified: the search attributes (Stage, Deadline) are
+	// upserted right after the announcement and after an extension, not
+	// only at the next reminder, so the Web UI never shows a notified
+	// partner as waiting-launch.
+	changeShowNotified = "show-notified"
+	// changeLocalStore: the Postgres activities (LoadPartner, RecordStage,
+	// ApplyTierChange) run as local activities, recorded as one marker
+	// each, instead of regular activities scheduled through the server.
+	changeLocalStore = "local-store-activities"
+)
