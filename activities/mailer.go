@@ -52,10 +52,39 @@ const DefaultConfirmWindow = 5 * time.Minute
 // maxConfirmPoll bounds the wait between two Email Activity lookups.
 const maxConfirmPoll = 30 * time.Second
 
-// ErrActivityUnavailable is FindSent's answer when the API key cannot read
-// SendGrid's Email Activity (a paid add-on, and a separate key permission),
-// or the key cannot be put in a query: the message cannot be looked up.
-var ErrActivityUnavailable = errors.New("sendgrid: this API key cannot read the Email Activity")
+// ErrActivityUnavailable is FindSent's answer when the message cannot be
+// looked up at all: SendGrid's Email Activity endpoint refused the request
+// (401, 403 or 404: the account lacks the paid Email Activity add-on, or the
+// key its "Email Activity" read permission — SendGrid's answer does not say
+// which), or the dedupe key cannot be put in a query. The error wraps an
+// *ActivityLookupError saying which endpoint answered what.
+var ErrActivityUnavailable = errors.New("sendgrid: the Email Activity lookup is unavailable")
+
+// activityEndpoint is the Email Activity request FindSent makes, as logs name it.
+const activityEndpoint = "GET /v3/messages"
+
+// ActivityLookupError is what one Email Activity lookup got: the endpoint,
+// its HTTP status and SendGrid's error text, so a log says what happened
+// rather than guessing why.
+type ActivityLookupError struct {
+	Endpoint string
+	Status   int
+	Answer   string
+}
+
+func (e *ActivityLookupError) Error() string {
+	return fmt.Sprintf("sendgrid: %s answered %d: %s", e.Endpoint, e.Status, e.Answer)
+}
+
+// Unwrap makes an answer that refuses the lookup (401, 403, 404) an
+// ErrActivityUnavailable.
+func (e *ActivityLookupError) Unwrap() error {
+	switch e.Status {
+	case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound:
+		return ErrActivityUnavailable
+	}
+	return nil
+}
 
 // DefaultEmailTimeout bounds one call to SendGrid when Mailer.Timeout is 0.
 const DefaultEmailTimeout = 10 * time.Second
@@ -121,11 +150,8 @@ func (c *SendGridClient) FindSent(ctx context.Context, key string) (string, erro
 	if err != nil {
 		return "", fmt.Errorf("sendgrid: Email Activity: %w", err)
 	}
-	switch {
-	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusNotFound:
-		return "", fmt.Errorf("%w (%d: %s)", ErrActivityUnavailable, resp.StatusCode, apiErrorText(resp.Body))
-	case resp.StatusCode != http.StatusOK:
-		return "", fmt.Errorf("sendgrid: Email Activity %d: %s", resp.StatusCode, apiErrorText(resp.Body))
+	if resp.StatusCode != http.StatusOK {
+		return "", &ActivityLookupError{Endpoint: activityEndpoint, Status: resp.StatusCode, Answer: apiErrorText(resp.Body)}
 	}
 	var page struct {
 		Messages []struct {
@@ -363,8 +389,14 @@ func (m *Mailer) confirm(ctx context.Context, in SendEmailInput, log zerolog.Log
 	msgID, err := m.Client.FindSent(ctx, key)
 	switch {
 	case errors.Is(err, ErrActivityUnavailable):
-		log.Warn().Err(err).Dur("unconfirmed_for", age).
-			Msg("email: an earlier attempt may have been accepted and SendGrid's Email Activity cannot be read; sending again (a duplicate is possible)")
+		ev := log.Warn().Dur("unconfirmed_for", age)
+		var lookup *ActivityLookupError
+		if errors.As(err, &lookup) {
+			ev = ev.Str("endpoint", lookup.Endpoint).Int("http_status", lookup.Status).Str("answer", lookup.Answer)
+		} else {
+			ev = ev.Err(err)
+		}
+		ev.Msg("email: an earlier attempt got no answer and SendGrid's Email Activity lookup was refused, so whether SendGrid accepted it is unknown; sending again (a duplicate is possible; README: Email Activity access)")
 		return "", nil
 	case err != nil:
 		return "", temporal.NewApplicationError(fmt.Sprintf("send email %s: look up an earlier attempt: %v", key, err), ErrTypeEmailUnavailable)
@@ -397,7 +429,7 @@ func (m *Mailer) send(ctx context.Context, in SendEmailInput, log zerolog.Logger
 		if _, err := m.DB.Exec(ctx, `UPDATE emails SET status = 'captured', attempts = attempts + 1, sent_at = now(), error = NULL WHERE id = $1 AND status = 'pending'`, c.id); err != nil {
 			return SendEmailResult{}, fmt.Errorf("send email: mark captured: %w", err)
 		}
-		log.Info().Str("to", to.Address).Str("subject", msg.Subject).Str("locale", msg.Locale).
+		log.Info().Str("subject", msg.Subject).Str("locale", msg.Locale).
 			Str("template_id", msg.TemplateID).Msg("email captured (no SendGrid API key)")
 		return SendEmailResult{Status: EmailCaptured}, nil
 	}
@@ -408,7 +440,7 @@ func (m *Mailer) send(ctx context.Context, in SendEmailInput, log zerolog.Logger
 	}
 	sendCtx, cancel := context.WithTimeout(ctx, timeout)
 	start := time.Now()
-	resp, sendErr := m.Client.Send(sendCtx, m.build(in, to, msg))
+	resp, sendErr := m.Client.Send(sendCtx, m.build(in, c.id, to, msg))
 	cancel()
 	elapsed := time.Since(start)
 
@@ -504,6 +536,10 @@ func (m *Mailer) prepare(in SendEmailInput) (to *mail.Address, msg email.Message
 	}
 	if in.ToName != "" {
 		to.Name = in.ToName
+		if RecipientName(in.ToName) == "" {
+			m.Log.Warn().Str(logging.PartnerID, in.PartnerID).Str("step", in.Step).
+				Msg("email: the partner's name is only control characters or spaces; sending to the address without a name")
+		}
 	}
 	if strings.TrimSpace(in.Settings.FromEmail) == "" && !m.Capture {
 		return nil, msg, "the program's emails.from_email is empty"
@@ -514,7 +550,10 @@ func (m *Mailer) prepare(in SendEmailInput) (to *mail.Address, msg email.Message
 // maxCategories is SendGrid's limit per message.
 const maxCategories = 10
 
-func (m *Mailer) build(in SendEmailInput, to *mail.Address, msg email.Message) *sgmail.SGMailV3 {
+// build writes the request. Its custom_args come back on every Event
+// Webhook event: email_id (the emails row) matches the event to its email,
+// dedupe_key also finds the message in the Email Activity.
+func (m *Mailer) build(in SendEmailInput, emailID int64, to *mail.Address, msg email.Message) *sgmail.SGMailV3 {
 	s := in.Settings
 	out := sgmail.NewV3Mail()
 	out.SetFrom(sgmail.NewEmail(s.FromName, s.FromEmail))
@@ -523,7 +562,7 @@ func (m *Mailer) build(in SendEmailInput, to *mail.Address, msg email.Message) *
 	}
 	out.Subject = msg.Subject
 	p := sgmail.NewPersonalization()
-	p.AddTos(sgmail.NewEmail(to.Name, to.Address))
+	p.AddTos(sgmail.NewEmail(RecipientName(to.Name), to.Address))
 	if msg.TemplateID != "" {
 		out.SetTemplateID(msg.TemplateID)
 		for k, v := range msg.TemplateData {
@@ -538,6 +577,7 @@ func (m *Mailer) build(in SendEmailInput, to *mail.Address, msg email.Message) *
 	out.SetCustomArg("partner_id", in.PartnerID)
 	out.SetCustomArg("kind", string(in.Kind))
 	out.SetCustomArg("dedupe_key", in.WorkflowID+"/"+in.Step)
+	out.SetCustomArg("email_id", strconv.FormatInt(emailID, 10))
 	cats := []string{"tiershift", string(in.Kind)}
 	for _, c := range s.Categories {
 		if c = strings.TrimSpace(c); c != "" && !slices.Contains(cats, c) && len(cats) < maxCategories {

@@ -144,6 +144,9 @@ type Stub struct {
 	onMessage func(Message)
 	// activity is false when the account has no Email Activity access.
 	activity bool
+	// activityRefusal is the answer to Email Activity requests when
+	// activity is false (403 unless RefuseActivity says otherwise).
+	activityRefusal *Reply
 	// activityLag is how long an accepted message takes to show there.
 	activityLag     time.Duration
 	activityLookups int
@@ -237,6 +240,15 @@ func (s *Stub) SetActivity(enabled bool, lag time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.activity, s.activityLag = enabled, lag
+}
+
+// RefuseActivity makes GET /v3/messages answer r (e.g. a 404) instead of
+// listing messages, as SendGrid does for an account or key without Email
+// Activity access.
+func (s *Stub) RefuseActivity(r Reply) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.activity, s.activityRefusal = false, &r
 }
 
 // ActivityLookups is how many Email Activity requests were answered.
@@ -420,10 +432,13 @@ type ActivityMessage struct {
 // the way SendGrid's Email Activity API does.
 func (s *Stub) serveActivity(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
-	enabled, lag := s.activity, s.activityLag
+	enabled, lag, refusal := s.activity, s.activityLag, s.activityRefusal
 	s.mu.Unlock()
 	if !enabled {
-		writeError(w, Reply{Status: http.StatusForbidden, Message: "access forbidden"})
+		if refusal == nil {
+			refusal = &Reply{Status: http.StatusForbidden, Message: "access forbidden"}
+		}
+		writeError(w, *refusal)
 		return
 	}
 	limit := 10
