@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tiershift/tiershift/ids"
 	"github.com/tiershift/tiershift/program"
 )
 
@@ -39,16 +40,21 @@ var RequiredColumns = []string{ColPartnerID, ColName, ColEmail, ColTier}
 // Locales are the partner languages tiershift can write to.
 var Locales = []string{"en", "fr"}
 
-// RowError is one problem in the partner file, located by physical line and
-// column so that it can be fixed in a spreadsheet.
+// RowError is one problem in the partner file, located by physical line,
+// character column and column name so that it can be fixed in a
+// spreadsheet or an editor.
 type RowError struct {
-	File    string
-	Line    int
+	File string
+	Line int
+	// Col is the 1-based byte column where the field starts (0: the whole
+	// line), as encoding/csv counts it in the UTF-8 text it reads.
+	Col     int
 	Column  string
 	Message string
 }
 
-// Error formats the problem as "file:line: column: message".
+// Error formats the problem as "file:line:col: column: message", the form
+// editors and compilers use.
 func (e *RowError) Error() string {
 	var b strings.Builder
 	if e.File != "" {
@@ -56,6 +62,10 @@ func (e *RowError) Error() string {
 		b.WriteByte(':')
 	}
 	b.WriteString(strconv.Itoa(e.Line))
+	if e.Col > 0 {
+		b.WriteByte(':')
+		b.WriteString(strconv.Itoa(e.Col))
+	}
 	b.WriteString(": ")
 	if e.Column != "" {
 		b.WriteString(e.Column)
@@ -137,7 +147,7 @@ func NewReader(r io.Reader, filename string) (*Reader, error) {
 	if err != nil {
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
-			return nil, RowErrors{{File: filename, Line: pe.Line, Message: "header: " + pe.Err.Error()}}
+			return nil, RowErrors{{File: filename, Line: pe.Line, Col: pe.Column, Message: "header: " + pe.Err.Error()}}
 		}
 		return nil, fmt.Errorf("read %s: %w", filename, err)
 	}
@@ -176,16 +186,17 @@ func (rd *Reader) readHeader(rec []string) error {
 	var errs RowErrors
 	rd.header = make([]string, len(rec))
 	for i, h := range rec {
+		_, col := rd.csv.FieldPos(i)
 		name := strings.ToLower(strings.TrimSpace(h))
 		rd.header[i] = name
 		k := slices.Index(Columns, name)
 		switch {
 		case name == "":
-			errs = append(errs, &RowError{File: rd.file, Line: 1, Column: fmt.Sprintf("column %d", i+1), Message: "header has an empty column name"})
+			errs = append(errs, &RowError{File: rd.file, Line: 1, Col: col, Column: fmt.Sprintf("column %d", i+1), Message: "header has an empty column name"})
 		case k < 0:
-			errs = append(errs, &RowError{File: rd.file, Line: 1, Column: name, Message: fmt.Sprintf("unknown column %q (columns: %s)", h, strings.Join(Columns, ", "))})
+			errs = append(errs, &RowError{File: rd.file, Line: 1, Col: col, Column: name, Message: fmt.Sprintf("unknown column %q (columns: %s)", h, strings.Join(Columns, ", "))})
 		case rd.col[k] >= 0:
-			errs = append(errs, &RowError{File: rd.file, Line: 1, Column: name, Message: fmt.Sprintf("column %q appears twice (columns %d and %d)", name, rd.col[k]+1, i+1)})
+			errs = append(errs, &RowError{File: rd.file, Line: 1, Col: col, Column: name, Message: fmt.Sprintf("column %q appears twice (columns %d and %d)", name, rd.col[k]+1, i+1)})
 		default:
 			rd.col[k] = i
 		}
@@ -216,7 +227,7 @@ func (rd *Reader) Next() (Row, error) {
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				return Row{Line: pe.StartLine, File: rd.file}, &RowError{File: rd.file, Line: pe.StartLine, Message: "cannot read the line: " + pe.Err.Error() + " (check the quotes)"}
+				return Row{Line: pe.StartLine, File: rd.file}, &RowError{File: rd.file, Line: pe.Line, Col: pe.Column, Message: "cannot read the line: " + pe.Err.Error() + " (check the quotes)"}
 			}
 			return Row{}, fmt.Errorf("read %s: %w", rd.file, err)
 		}
@@ -244,8 +255,10 @@ func (rd *Reader) field(rec []string, k int) string {
 	return strings.TrimSpace(rec[i])
 }
 
-func (rd *Reader) fail(line int, col, format string, args ...any) {
-	rd.errs = append(rd.errs, &RowError{File: rd.file, Line: line, Column: col, Message: fmt.Sprintf(format, args...)})
+// fail records a problem with column k (kPartnerID...) of the current record.
+func (rd *Reader) fail(k int, format string, args ...any) {
+	line, col := rd.csv.FieldPos(rd.col[k])
+	rd.errs = append(rd.errs, &RowError{File: rd.file, Line: line, Col: col, Column: Columns[k], Message: fmt.Sprintf(format, args...)})
 }
 
 // Column indexes into Columns, kept in step with it.
@@ -285,48 +298,50 @@ func (rd *Reader) row(rec []string) (Row, error) {
 		Tier:      rd.field(rec, kTier),
 	}
 	if r.PartnerID == "" {
-		rd.fail(line, ColPartnerID, "is empty")
+		rd.fail(kPartnerID, "is empty")
+	} else if err := ids.Partner(r.PartnerID); err != nil {
+		rd.fail(kPartnerID, "%v", err)
 	} else if first, dup := rd.seen.Add(r.PartnerID, line); dup {
-		rd.fail(line, ColPartnerID, "%q is already used on line %d", r.PartnerID, first)
+		rd.fail(kPartnerID, "%q is already used on line %d", r.PartnerID, first)
 	}
 	if r.Name == "" {
-		rd.fail(line, ColName, "is empty")
+		rd.fail(kName, "is empty")
 	}
 	if r.Email == "" {
-		rd.fail(line, ColEmail, "is empty")
+		rd.fail(kEmail, "is empty")
 	} else if !validEmail(r.Email) {
-		rd.fail(line, ColEmail, "%q is not an email address", r.Email)
+		rd.fail(kEmail, "%q is not an email address", r.Email)
 	}
 	loc, ok := normalizeLocale(r.Locale)
 	if !ok {
-		rd.fail(line, ColLocale, "%q is not supported (use en or fr, e.g. fr-FR)", r.Locale)
+		rd.fail(kLocale, "%q is not supported (use en or fr, e.g. fr-FR)", r.Locale)
 	}
 	r.Locale = loc
 	if r.Tier == "" {
-		rd.fail(line, ColTier, "is empty")
+		rd.fail(kTier, "is empty")
 	}
 	if s := rd.field(rec, kRevenue); s != "" {
 		m, err := program.ParseMoney(s)
 		if err != nil {
-			rd.fail(line, ColRevenue, "%v", err)
+			rd.fail(kRevenue, "%v", err)
 		}
 		r.Facts.Revenue = m
 	}
 	if s := rd.field(rec, kPoints); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 0 {
-			rd.fail(line, ColPoints, "%q must be a whole number, 0 or more", s)
+			rd.fail(kPoints, "%q must be a whole number, 0 or more", s)
 		}
 		r.Facts.Points = n
 	}
 	if s := rd.field(rec, kCertifications); s != "" {
-		r.Facts.Certifications = rd.certifications(line, s)
+		r.Facts.Certifications = rd.certifications(s)
 	}
 	if s := rd.field(rec, kCompetencies); s != "" {
-		r.Facts.Competencies = rd.list(line, ColCompetencies, s)
+		r.Facts.Competencies = rd.list(kCompetencies, s)
 	}
 	if s := rd.field(rec, kModules); s != "" {
-		r.Facts.Modules = rd.list(line, ColModules, s)
+		r.Facts.Modules = rd.list(kModules, s)
 	}
 	switch len(rd.errs) {
 	case 0:
@@ -339,7 +354,7 @@ func (rd *Reader) row(rec []string) (Row, error) {
 }
 
 // certifications reads "VTSP:2|VSP" (a bare name counts once).
-func (rd *Reader) certifications(line int, s string) map[string]int {
+func (rd *Reader) certifications(s string) map[string]int {
 	// Sized up front: growing the map from empty was 7% of reading a row.
 	out := make(map[string]int, strings.Count(s, "|")+1)
 	for part := range strings.SplitSeq(s, "|") {
@@ -352,17 +367,17 @@ func (rd *Reader) certifications(line int, s string) map[string]int {
 			name = strings.TrimSpace(part[:i])
 			n, err := strconv.Atoi(strings.TrimSpace(part[i+1:]))
 			if err != nil || n < 1 {
-				rd.fail(line, ColCertifications, "count %q of %q must be a whole number, 1 or more", part[i+1:], name)
+				rd.fail(kCertifications, "count %q of %q must be a whole number, 1 or more", part[i+1:], name)
 				continue
 			}
 			count = n
 		}
 		if name == "" {
-			rd.fail(line, ColCertifications, "%q has no certification name", part)
+			rd.fail(kCertifications, "%q has no certification name", part)
 			continue
 		}
 		if _, dup := out[name]; dup {
-			rd.fail(line, ColCertifications, "%q is listed twice", name)
+			rd.fail(kCertifications, "%q is listed twice", name)
 			continue
 		}
 		out[name] = count
@@ -374,7 +389,7 @@ func (rd *Reader) certifications(line int, s string) map[string]int {
 }
 
 // list reads "a|b", sorted and deduplicated like program.Facts.Normalize.
-func (rd *Reader) list(line int, col, s string) []string {
+func (rd *Reader) list(k int, s string) []string {
 	out := make([]string, 0, strings.Count(s, "|")+1)
 	for part := range strings.SplitSeq(s, "|") {
 		if part = strings.TrimSpace(part); part != "" {
@@ -385,7 +400,7 @@ func (rd *Reader) list(line int, col, s string) []string {
 	n := len(out)
 	out = slices.Compact(out)
 	if len(out) != n {
-		rd.fail(line, col, "lists the same name twice")
+		rd.fail(k, "lists the same name twice")
 	}
 	if len(out) == 0 {
 		return nil // a list of blanks reads as an empty cell does

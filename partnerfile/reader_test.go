@@ -85,9 +85,9 @@ func TestHeaderErrors(t *testing.T) {
 	_, errs := readAll(t, "partner_id,Name,e-mail,tier,NAME,revenu\n", "h.csv")
 	got := RowErrors(errs).Error()
 	for _, w := range []string{
-		`h.csv:1: e-mail: unknown column "e-mail"`,
-		`h.csv:1: name: column "name" appears twice (columns 2 and 5)`,
-		`h.csv:1: revenu: unknown column "revenu"`,
+		`h.csv:1:17: e-mail: unknown column "e-mail"`,
+		`h.csv:1:29: name: column "name" appears twice (columns 2 and 5)`,
+		`h.csv:1:34: revenu: unknown column "revenu"`,
 		`h.csv:1: email: required column "email" is missing`,
 	} {
 		if !strings.Contains(got, w) {
@@ -117,24 +117,24 @@ p12,Last Good,last@x.example,fr,Gold,,,,C|C
 `
 	rows, errs := readAll(t, src, "p.csv")
 	want := []string{
-		"p.csv:3: partner_id: is empty",
-		`p.csv:4: partner_id: "p1" is already used on line 2`,
-		`p.csv:5: email: "not-an-email" is not an email address`,
-		`p.csv:6: locale: "de-DE" is not supported`,
-		`p.csv:7: revenue: amount "-5" must not be negative`,
-		`p.csv:8: points: "-1" must be a whole number, 0 or more`,
-		`p.csv:9: certifications: count "0" of "A" must be a whole number, 1 or more`,
-		`p.csv:9: certifications: ":3" has no certification name`,
-		"p.csv:10: name: is empty",
-		"p.csv:10: tier: is empty",
-		`p.csv:11: email: "Name <m@x.example>" is not an email address`,
-		`p.csv:11: locale: "xx" is not supported`,
-		`p.csv:11: revenue: amount "abc"`,
-		`p.csv:11: points: "1.5" must be a whole number`,
-		`p.csv:11: certifications: count "x" of "A"`,
+		"p.csv:3:1: partner_id: is empty",
+		`p.csv:4:1: partner_id: "p1" is already used on line 2`,
+		`p.csv:5:14: email: "not-an-email" is not an email address`,
+		`p.csv:6:27: locale: "de-DE" is not supported`,
+		`p.csv:7:36: revenue: amount "-5" must not be negative`,
+		`p.csv:8:37: points: "-1" must be a whole number, 0 or more`,
+		`p.csv:9:35: certifications: count "0" of "A" must be a whole number, 1 or more`,
+		`p.csv:9:35: certifications: ":3" has no certification name`,
+		"p.csv:10:4: name: is empty",
+		"p.csv:10:20: tier: is empty",
+		`p.csv:11:9: email: "Name <m@x.example>" is not an email address`,
+		`p.csv:11:30: locale: "xx" is not supported`,
+		`p.csv:11:38: revenue: amount "abc"`,
+		`p.csv:11:42: points: "1.5" must be a whole number`,
+		`p.csv:11:46: certifications: count "x" of "A"`,
 		"p.csv:12: has 3 fields but the header has 9",
-		"p.csv:13: cannot read the line",
-		"p.csv:14: competencies: lists the same name twice",
+		"p.csv:13:10: cannot read the line",
+		"p.csv:14:41: competencies: lists the same name twice",
 	}
 	got := RowErrors(errs).Error()
 	for _, w := range want {

@@ -56,7 +56,7 @@ The program is --program, else the one stored with the campaign at launch.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.campaign, "campaign", "", "campaign ID")
+	campaignFlag(f, &o.campaign)
 	f.StringVar(&o.programFile, "program", "", "program file (YAML) to check tiers and fact names against")
 	f.BoolVar(&o.skipInvalid, "skip-invalid", false, "import the valid rows and skip the invalid ones")
 	_ = cmd.MarkFlagRequired("campaign")
@@ -225,16 +225,6 @@ func (c *checkedRows) record(errs ...*partnerfile.RowError) {
 	}
 	c.badRows++
 	for _, e := range errs {
-		c.problems = append(c.problems, formatRowError(c.file, e))
+		c.problems = append(c.problems, e.Error())
 	}
-}
-
-func formatRowError(file string, e *partnerfile.RowError) string {
-	if e.File != "" {
-		file = e.File
-	}
-	if e.Column == "" {
-		return fmt.Sprintf("%s:%d: %s", file, e.Line, e.Message)
-	}
-	return fmt.Sprintf("%s:%d: %s: %s", file, e.Line, e.Column, e.Message)
 }

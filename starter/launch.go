@@ -64,7 +64,7 @@ the launch date already recorded for the campaign, else now.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.campaign, "campaign", "", "campaign ID")
+	campaignFlag(f, &o.campaign)
 	f.StringVar(&o.programFile, "program", "", "program file (YAML)")
 	f.StringVar(&o.launchAt, "launch-at", "", "launch date, RFC 3339 or YYYY-MM-DD (default: the recorded one, else now)")
 	f.Float64Var(&o.rate, "rate", 0, "workflow starts per second (0 = unlimited)")
@@ -162,6 +162,24 @@ func runLaunch(ctx context.Context, out, errOut io.Writer, o launchOptions) erro
 		sort.Strings(untransitioned)
 		return badInputf("program %s has no transition for the old tiers %s of campaign %q's partners",
 			prog.ID, strings.Join(untransitioned, ", "), o.campaign)
+	}
+
+	// Rows stored before the ID rule (or by hand) are named, and nothing
+	// starts: their workflow IDs could collide or be refused by Temporal.
+	bad, nBad, err := env.st.BadEnrolledIDs(ctx, o.campaign, 20)
+	if err != nil {
+		return err
+	}
+	if nBad > 0 {
+		lines := make([]string, 0, len(bad)+1)
+		for _, b := range bad {
+			lines = append(lines, "  "+b.Err.Error())
+		}
+		if nBad > len(bad) {
+			lines = append(lines, fmt.Sprintf("  ... and %d more", nBad-len(bad)))
+		}
+		return badInputf("campaign %q has %d enrolled partner(s) whose ID breaks the ID rule; nothing was started "+
+			"(re-import them under valid IDs and remove the old enrollments):\n%s", o.campaign, nBad, strings.Join(lines, "\n"))
 	}
 
 	if err := env.st.RecordLaunch(ctx, o.campaign, o.programFile, prog, launchAt); err != nil {

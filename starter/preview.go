@@ -51,7 +51,7 @@ extended). An extended email previews a one-month extension.`,
 	f := cmd.Flags()
 	f.StringVar(&o.programFile, "program", "", "program file (YAML)")
 	f.StringVar(&o.partnersFile, "partners", "", "partner file (CSV)")
-	f.StringVar(&o.partnerID, "partner", "", "ID of the partner to preview")
+	partnerFlag(f, &o.partnerID, "ID of the partner to preview")
 	f.StringVar(&o.kind, "kind", "", "email kind: "+kindNames())
 	f.StringVar(&o.locale, "locale", "", "locale (default: the partner's); supported: "+strings.Join(email.Locales, ", "))
 	f.StringVar(&o.outcome, "outcome", "", "outcome emails: promoted, kept or demoted (default: what the partner's facts give)")

@@ -34,7 +34,7 @@ and status, and the partners with failed emails.`,
 			return runReport(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), campaign, format)
 		},
 	}
-	cmd.Flags().StringVar(&campaign, "campaign", "", "campaign ID")
+	campaignFlag(cmd.Flags(), &campaign)
 	cmd.Flags().StringVar(&format, "format", "table", "output format: table, csv or json")
 	_ = cmd.MarkFlagRequired("campaign")
 	return cmd

@@ -53,8 +53,8 @@ prints the outcome summary.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.campaign, "campaign", "", "campaign ID")
-	f.StringVar(&o.partner, "partner", "", "show this partner's workflow")
+	campaignFlag(f, &o.campaign)
+	partnerFlag(f, &o.partner, "show this partner's workflow")
 	f.BoolVar(&o.watch, "watch", false, "redraw every 2s until the campaign is done")
 	f.StringVar(&o.format, "format", "table", "output format: table or json")
 	_ = cmd.MarkFlagRequired("campaign")

@@ -63,8 +63,8 @@ written: an unknown partner, certification or a negative value changes nothing.`
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.campaign, "campaign", "", "campaign ID")
-	f.StringVar(&o.partner, "partner", "", "partner ID")
+	campaignFlag(f, &o.campaign)
+	partnerFlag(f, &o.partner, "partner ID")
 	f.IntVar(&o.count, "count", 1, "certifications earned or lost (cert-earned, cert-lost)")
 	f.StringVar(&o.actor, "actor", defaultActor(), "who makes the change, for the audit trail")
 	_ = cmd.MarkFlagRequired("campaign")
@@ -275,8 +275,8 @@ type target struct {
 
 func (t *target) flags(cmd *cobra.Command, reasonHelp string) {
 	f := cmd.Flags()
-	f.StringVar(&t.campaign, "campaign", "", "campaign ID")
-	f.StringVar(&t.partner, "partner", "", "one partner ID")
+	campaignFlag(f, &t.campaign)
+	partnerFlag(f, &t.partner, "one partner ID")
 	f.StringVar(&t.query, "query", "", `a cohort: a visibility query over the search attributes, e.g. 'OldTier="Enterprise"'`)
 	f.StringVar(&t.reason, "reason", "", reasonHelp)
 	f.StringVar(&t.actor, "actor", defaultActor(), "who decides, for the audit trail")

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/tiershift/tiershift/ids"
 	"github.com/tiershift/tiershift/partnerfile"
 )
 
@@ -235,12 +236,11 @@ INSERT INTO enrollments (campaign_id, partner_id, workflow_id, old_tier)
 SELECT $1::text, s.partner_id, $2::text || s.partner_id, s.tier
 FROM import_stage s`
 
-// WorkflowID is the ID of the transition workflow of one partner in one campaign.
-func WorkflowID(campaignID, partnerID string) string {
-	return workflowIDPrefix(campaignID) + partnerID
-}
+// WorkflowID is the ID of the transition workflow of one partner in one
+// campaign: ids.WorkflowID, the one definition.
+func WorkflowID(campaignID, partnerID string) string { return ids.WorkflowID(campaignID, partnerID) }
 
-func workflowIDPrefix(campaignID string) string { return "transition/" + campaignID + "/" }
+func workflowIDPrefix(campaignID string) string { return ids.WorkflowIDPrefix(campaignID) }
 
 // ImportPartners merges rows into partners and enrolls them in campaignID,
 // in one transaction: the rows are streamed with COPY into a temporary

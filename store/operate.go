@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"fmt"
+
+	"github.com/tiershift/tiershift/ids"
 )
 
 // Queries the operator's CLI (starter launch, status, report) needs beyond
@@ -46,6 +48,44 @@ func (s *Store) LaunchTargets(ctx context.Context, campaignID, afterPartnerID st
 		return nil, fmt.Errorf("list launch targets of campaign %q after %q: %w", campaignID, afterPartnerID, err)
 	}
 	return out, nil
+}
+
+// BadEnrolledID is a stored enrollment whose partner ID breaks the ID rule
+// (stored before the rule, or by hand): its workflow ID could collide with
+// another pair's, or Temporal could refuse it.
+type BadEnrolledID struct {
+	PartnerID string
+	Err       error
+}
+
+// BadEnrolledIDs checks every partner ID enrolled in a campaign with
+// ids.Partner and returns the first limit that break it, with how many do.
+// The launcher refuses a campaign that has any, naming them, instead of
+// starting workflows under IDs that could collide or never start.
+func (s *Store) BadEnrolledIDs(ctx context.Context, campaignID string, limit int) ([]BadEnrolledID, int, error) {
+	rows, err := s.DB.Query(ctx, `SELECT partner_id FROM enrollments WHERE campaign_id = $1 ORDER BY partner_id`, campaignID)
+	if err != nil {
+		return nil, 0, fmt.Errorf("check the partner IDs of campaign %q: %w", campaignID, err)
+	}
+	defer rows.Close()
+	var bad []BadEnrolledID
+	n := 0
+	var id string
+	for rows.Next() {
+		if err := rows.Scan(&id); err != nil {
+			return nil, 0, fmt.Errorf("check the partner IDs of campaign %q: %w", campaignID, err)
+		}
+		if err := ids.Partner(id); err != nil {
+			n++
+			if len(bad) < limit {
+				bad = append(bad, BadEnrolledID{PartnerID: id, Err: err})
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("check the partner IDs of campaign %q: %w", campaignID, err)
+	}
+	return bad, n, nil
 }
 
 // EnrolledTiers counts a campaign's enrollments by old tier.

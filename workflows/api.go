@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tiershift/tiershift/activities/contract"
+	"github.com/tiershift/tiershift/ids"
 	"github.com/tiershift/tiershift/program"
 )
 
@@ -30,23 +31,12 @@ const (
 	MessageWithdraw = "withdraw"
 )
 
-// WorkflowID is the deterministic ID of a partner's transition. Launching a
-// campaign twice therefore cannot start a second workflow for a partner.
+// WorkflowID is the deterministic ID of a partner's transition
+// (ids.WorkflowID). Launching a campaign twice therefore cannot start a
+// second workflow for a partner, and since IDs have no '/' two different
+// (campaign, partner) pairs never share one.
 func WorkflowID(campaignID, partnerID string) string {
-	return "transition/" + campaignID + "/" + partnerID
-}
-
-// ParseWorkflowID splits a transition workflow ID into its campaign and partner.
-func ParseWorkflowID(id string) (campaignID, partnerID string, err error) {
-	rest, ok := strings.CutPrefix(id, "transition/")
-	if !ok {
-		return "", "", fmt.Errorf("workflow ID %q is not a transition (want transition/<campaign>/<partner>)", id)
-	}
-	campaignID, partnerID, ok = strings.Cut(rest, "/")
-	if !ok || campaignID == "" || partnerID == "" {
-		return "", "", fmt.Errorf("workflow ID %q is not a transition (want transition/<campaign>/<partner>)", id)
-	}
-	return campaignID, partnerID, nil
+	return ids.WorkflowID(campaignID, partnerID)
 }
 
 // Stage is where a transition is in its life. It is also the Stage search
