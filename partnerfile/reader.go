@@ -120,6 +120,7 @@ type Reader struct {
 	seen   IDSet // partner IDs and their first lines, for duplicates
 	errs   RowErrors
 	header []string
+	prog   *program.Program // when set, rows are checked against it
 }
 
 // NewReader reads the header of a partner file and returns a reader for its
@@ -343,6 +344,9 @@ func (rd *Reader) row(rec []string) (Row, error) {
 	if s := rd.field(rec, kModules); s != "" {
 		r.Facts.Modules = rd.list(kModules, s)
 	}
+	if rd.prog != nil {
+		rd.checkProgram(&r)
+	}
 	switch len(rd.errs) {
 	case 0:
 		return r, nil
@@ -437,17 +441,18 @@ func normalizeLocale(s string) (string, bool) {
 	return s, false
 }
 
-// CheckAgainst checks a row against the program it will be imported into:
-// its tier must be an old tier and every certification, competency and
-// module must be declared. The reader cannot know the program, so this is a
-// separate step; errors name what the program accepts.
-func CheckAgainst(p *program.Program, row Row) []*RowError {
-	var errs []*RowError
-	fail := func(col, format string, args ...any) {
-		errs = append(errs, &RowError{File: row.File, Line: row.Line, Column: col, Message: fmt.Sprintf(format, args...)})
-	}
+// CheckWith makes the reader also check every row against the program it
+// will be planned, previewed or imported with: its tier must be an old tier
+// and every certification, competency and module must be declared. plan,
+// preview and import all read through a Reader set up this way, so they
+// refuse exactly the same rows with the same messages.
+func (rd *Reader) CheckWith(p *program.Program) { rd.prog = p }
+
+// checkProgram adds the program's problems with the row to rd.errs.
+func (rd *Reader) checkProgram(row *Row) {
+	p := rd.prog
 	if row.Tier != "" && !p.IsOldTier(row.Tier) {
-		fail(ColTier, "%q is not a tier of the old program (old tiers: %s)", row.Tier, strings.Join(p.OldTiers, ", "))
+		rd.fail(kTier, "%q is not a tier of the old program (old tiers: %s)", row.Tier, strings.Join(p.OldTiers, ", "))
 	}
 	if len(row.Facts.Certifications) > 0 {
 		var bad []string
@@ -458,20 +463,19 @@ func CheckAgainst(p *program.Program, row Row) []*RowError {
 		}
 		slices.Sort(bad)
 		for _, name := range bad {
-			fail(ColCertifications, "%q is not declared by program %s (declared: %s)", name, p.ID, declared(p.Certifications))
+			rd.fail(kCertifications, "%q is not declared by program %s (declared: %s)", name, p.ID, declared(p.Certifications))
 		}
 	}
 	for _, name := range row.Facts.Competencies {
 		if !p.HasCompetency(name) {
-			fail(ColCompetencies, "%q is not declared by program %s (declared: %s)", name, p.ID, declared(p.Competencies))
+			rd.fail(kCompetencies, "%q is not declared by program %s (declared: %s)", name, p.ID, declared(p.Competencies))
 		}
 	}
 	for _, name := range row.Facts.Modules {
 		if !p.HasModule(name) {
-			fail(ColModules, "%q is not declared by program %s (declared: %s)", name, p.ID, declared(p.Modules))
+			rd.fail(kModules, "%q is not declared by program %s (declared: %s)", name, p.ID, declared(p.Modules))
 		}
 	}
-	return errs
 }
 
 func declared(names []string) string {

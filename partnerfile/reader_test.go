@@ -17,6 +17,12 @@ import (
 // readAll reads every row, collecting row errors like a caller would.
 func readAll(t *testing.T, src, name string) ([]Row, []*RowError) {
 	t.Helper()
+	return readAllWith(t, src, name, nil)
+}
+
+// readAllWith reads every row checked against p (when not nil).
+func readAllWith(t *testing.T, src, name string, p *program.Program) ([]Row, []*RowError) {
+	t.Helper()
 	rd, err := NewReader(strings.NewReader(src), name)
 	if err != nil {
 		errs := Errors(err)
@@ -24,6 +30,9 @@ func readAll(t *testing.T, src, name string) ([]Row, []*RowError) {
 			t.Fatalf("NewReader: %v", err)
 		}
 		return nil, errs
+	}
+	if p != nil {
+		rd.CheckWith(p)
 	}
 	var rows []Row
 	var errs []*RowError
@@ -163,25 +172,26 @@ func TestCheckAgainst(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	row := Row{File: "p.csv", Line: 7, Tier: "Gold", Facts: program.Facts{
-		Certifications: map[string]int{"VTSP": 1, "VCP": 1, "ABC": 2},
-		Competencies:   []string{"Infrastructure Virtualization", "Cooking"},
-		Modules:        []string{"Resell"},
-	}}
-	got := RowErrors(CheckAgainst(p, row)).Error()
+	src := "partner_id,tier,name,email,certifications,competencies,modules\n" +
+		"p1,Gold,N,n@x.example,VTSP:1|VCP|ABC:2,Infrastructure Virtualization|Cooking,Resell\n" +
+		"p2,Premier,N,m@x.example,VTSP:4,,\n"
+	rows, errs := readAllWith(t, src, "p.csv", p)
+	got := RowErrors(errs).Error()
+	// Columns: tier starts at byte 4 of "p1,Gold,...", certifications at
+	// 4+5+2+12 = 23, competencies after "VTSP:1|VCP|ABC:2," (17) at 40,
+	// modules after "Infrastructure Virtualization|Cooking," (38) at 78.
 	want := strings.Join([]string{
-		`p.csv:7: tier: "Gold" is not a tier of the old program (old tiers: Professional, Enterprise, Premier)`,
-		`p.csv:7: certifications: "ABC" is not declared by program vmware-2009 (declared: VSP, VTSP)`,
-		`p.csv:7: certifications: "VCP" is not declared by program vmware-2009 (declared: VSP, VTSP)`,
-		`p.csv:7: competencies: "Cooking" is not declared by program vmware-2009 (declared: Infrastructure Virtualization, Business Continuity, Desktop Virtualization, Virtualization Management)`,
-		`p.csv:7: modules: "Resell" is not declared by program vmware-2009 (declared: none)`,
+		`p.csv:2:4: tier: "Gold" is not a tier of the old program (old tiers: Professional, Enterprise, Premier)`,
+		`p.csv:2:23: certifications: "ABC" is not declared by program vmware-2009 (declared: VSP, VTSP)`,
+		`p.csv:2:23: certifications: "VCP" is not declared by program vmware-2009 (declared: VSP, VTSP)`,
+		`p.csv:2:40: competencies: "Cooking" is not declared by program vmware-2009 (declared: Infrastructure Virtualization, Business Continuity, Desktop Virtualization, Virtualization Management)`,
+		`p.csv:2:78: modules: "Resell" is not declared by program vmware-2009 (declared: none)`,
 	}, "\n")
 	if got != want {
 		t.Errorf("got:\n%s\nwant:\n%s", got, want)
 	}
-	ok := Row{Tier: "Premier", Facts: program.Facts{Certifications: map[string]int{"VTSP": 4}}}
-	if errs := CheckAgainst(p, ok); len(errs) != 0 {
-		t.Errorf("valid row: %v", errs)
+	if len(rows) != 1 || rows[0].PartnerID != "p2" {
+		t.Errorf("valid rows: %+v", rows)
 	}
 }
 
@@ -203,9 +213,8 @@ func TestExamplesAreValid(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rows, errs := readAll(t, string(data), file)
+		rows, errs := readAllWith(t, string(data), file, p)
 		for _, r := range rows {
-			errs = append(errs, CheckAgainst(p, r)...)
 			if _, err := p.Evaluate(r.Tier, r.Facts); err != nil {
 				t.Error(err)
 			}

@@ -115,9 +115,18 @@ func runImport(cmd *cobra.Command, o importOptions, file string) error {
 	defer f.Close()
 	r, err := partnerfile.NewReader(f, file)
 	if err != nil {
+		if errs := partnerfile.Errors(err); errs != nil {
+			for _, e := range errs {
+				fmt.Fprintln(cmd.ErrOrStderr(), e)
+			}
+			return badInputf("%s: %d problem(s) in the header; nothing imported", file, len(errs))
+		}
 		return badInput(err)
 	}
-	v := &checkedRows{r: r, file: file, prog: prog, skipInvalid: o.skipInvalid}
+	if prog != nil {
+		r.CheckWith(prog)
+	}
+	v := &checkedRows{r: r, file: file, skipInvalid: o.skipInvalid}
 	res, err := st.ImportPartners(ctx, o.campaign, v, "import:"+filepath.Base(file))
 	for _, p := range v.problems {
 		fmt.Fprintln(cmd.ErrOrStderr(), p)
@@ -163,8 +172,8 @@ func logImport(log zerolog.Logger, res store.ImportResult, skipped int, took tim
 var errInvalidRows = errors.New("the partner file has invalid rows")
 
 // checkedRows streams a partner file's valid rows into the import while it
-// collects every problem: row errors (a partner ID given twice among them:
-// the reader refuses it) and rows the program refuses. Invalid rows are
+// collects every problem the reader finds (a partner ID given twice among
+// them, and rows the program refuses when the reader checks with one). Invalid rows are
 // never passed on. Unless skipInvalid, a
 // file with any problem ends with errInvalidRows instead of io.EOF (after
 // reading to the end, so every problem is reported), and once a problem is
@@ -172,7 +181,6 @@ var errInvalidRows = errors.New("the partner file has invalid rows")
 type checkedRows struct {
 	r           *partnerfile.Reader
 	file        string
-	prog        *program.Program
 	skipInvalid bool
 
 	rows, badRows int
@@ -188,17 +196,16 @@ func (c *checkedRows) Next() (partnerfile.Row, error) {
 			}
 			return row, io.EOF
 		}
-		var rowErr *partnerfile.RowError
-		if errors.As(err, &rowErr) {
+		if errs := partnerfile.Errors(err); errs != nil {
 			c.rows++
-			c.record(rowErr)
+			c.record(errs...)
 			continue
 		}
 		if err != nil {
 			return row, badInputf("%s: %v", c.file, err)
 		}
 		c.rows++
-		if c.check(row) && (c.skipInvalid || len(c.problems) == 0) {
+		if c.skipInvalid || len(c.problems) == 0 {
 			return row, nil
 		}
 	}
@@ -207,16 +214,6 @@ func (c *checkedRows) Next() (partnerfile.Row, error) {
 // UniquePartnerIDs tells the import that no partner ID comes twice: the
 // partner file reader refuses a duplicate, and only its valid rows pass.
 func (c *checkedRows) UniquePartnerIDs() bool { return true }
-
-// check reports whether row is valid, recording its problems if not.
-func (c *checkedRows) check(row partnerfile.Row) bool {
-	var errs []*partnerfile.RowError
-	if c.prog != nil {
-		errs = partnerfile.CheckAgainst(c.prog, row)
-	}
-	c.record(errs...)
-	return len(errs) == 0
-}
 
 // record counts one bad row with its problems, if it has any.
 func (c *checkedRows) record(errs ...*partnerfile.RowError) {

@@ -76,7 +76,7 @@ func TestImportWithErrorsImportsNothingAndListsEveryError(t *testing.T) {
 	if !errors.As(err, &in) {
 		t.Fatalf("err = %v, want an input error (exit 2)", err)
 	}
-	for _, want := range []string{file + ":3: email:", file + ":4: points:", file + ":5: partner_id:"} {
+	for _, want := range []string{file + ":3:9: email:", file + ":4:38: points:", file + ":5:1: partner_id:"} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr)
 		}
@@ -115,7 +115,7 @@ func TestImportWithABadLastRowChangesNothingStored(t *testing.T) {
 		"p2,Bolt,hi@bolt.example,en,Enterprise,0,-3,,,\n")
 	_, stderr, err := execStarter(t, "import", "--campaign", "c2", changed)
 	var in inputError
-	if !errors.As(err, &in) || !strings.Contains(stderr, changed+":4: points:") {
+	if !errors.As(err, &in) || !strings.Contains(stderr, changed+":4:41: points:") {
 		t.Fatalf("err = %v, stderr = %s; want an input error naming line 4", err, stderr)
 	}
 	if n := countRows(t, db, `SELECT count(*) FROM partners WHERE partner_id = 'p9' OR points <> 5 AND partner_id = 'p1'`); n != 0 {
@@ -213,7 +213,7 @@ func TestImportChecksAgainstTheCampaignsStoredProgram(t *testing.T) {
 	file := writeFile(t, "partners.csv", goodFile+"p9,Nine,n@nine.example,en,Platinum,0,0,,,\n")
 	_, stderr, err := execStarter(t, "import", "--campaign", "c1", file)
 	var in inputError
-	if !errors.As(err, &in) || !strings.Contains(stderr, file+":5: tier:") {
+	if !errors.As(err, &in) || !strings.Contains(stderr, file+":5:27: tier:") {
 		t.Fatalf("err = %v, stderr:\n%s", err, stderr)
 	}
 	if n := countRows(t, db, `SELECT count(*) FROM partners`); n != 0 {

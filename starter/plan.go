@@ -117,7 +117,7 @@ func runPlan(stdout, stderr io.Writer, o planOptions, now func() time.Time) erro
 
 	// Pass 1: validate every row; nothing goes to stdout yet.
 	idWidth := len("PARTNER_ID")
-	nInvalid, nHeader, err := planScan(o.partners, prog, func(row partnerfile.Row, errs []*partnerfile.RowError) {
+	nInvalid, nHeader, err := scanPartners(o.partners, prog, func(row partnerfile.Row, errs []*partnerfile.RowError) {
 		if len(errs) > 0 {
 			for _, e := range errs {
 				if o.skipInvalid {
@@ -164,7 +164,7 @@ func runPlan(stdout, stderr io.Writer, o planOptions, now func() time.Time) erro
 		return err
 	}
 	var evalErr error
-	_, _, err = planScan(o.partners, prog, func(row partnerfile.Row, errs []*partnerfile.RowError) {
+	_, _, err = scanPartners(o.partners, prog, func(row partnerfile.Row, errs []*partnerfile.RowError) {
 		if len(errs) > 0 || evalErr != nil {
 			return
 		}
@@ -190,10 +190,13 @@ func runPlan(stdout, stderr io.Writer, o planOptions, now func() time.Time) erro
 	return out.Flush()
 }
 
-// planScan reads the partner file and calls fn with each row and all its
-// problems (reader and, when prog is known, CheckAgainst). It returns the
-// number of invalid rows, the number of header problems, and any fatal error.
-func planScan(path string, prog *program.Program, fn func(partnerfile.Row, []*partnerfile.RowError)) (invalid, header int, err error) {
+// scanPartners reads the partner file through a partnerfile.Reader checked
+// against prog (when known) and calls fn with each row and all its
+// problems; header problems come in one call with an empty row. It returns
+// the number of invalid rows, the number of header problems, and any fatal
+// error. plan and preview both read through it, and import through the same
+// Reader, so the three refuse the same rows with the same messages.
+func scanPartners(path string, prog *program.Program, fn func(partnerfile.Row, []*partnerfile.RowError)) (invalid, header int, err error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return 0, 0, err
@@ -207,6 +210,9 @@ func planScan(path string, prog *program.Program, fn func(partnerfile.Row, []*pa
 		}
 		return 0, 0, err
 	}
+	if prog != nil {
+		rd.CheckWith(prog)
+	}
 	for {
 		row, err := rd.Next()
 		if err == io.EOF {
@@ -217,11 +223,6 @@ func planScan(path string, prog *program.Program, fn func(partnerfile.Row, []*pa
 			if errs = partnerfile.Errors(err); errs == nil {
 				return invalid, 0, err
 			}
-		}
-		if prog != nil && row.Tier != "" {
-			errs = append(errs, partnerfile.CheckAgainst(prog, row)...)
-		}
-		if len(errs) > 0 {
 			invalid++
 		}
 		fn(row, errs)

@@ -193,11 +193,11 @@ func TestPlanListsEveryError(t *testing.T) {
 		t.Errorf("stdout not empty:\n%s", out)
 	}
 	for _, want := range []string{
-		`partners.csv:3: email: "not-an-email" is not an email address`,
-		`partners.csv:4: partner_id: "VMW-1" is already used on line 2`,
-		`partners.csv:5: tier: "Gold" is not a tier of the old program (old tiers: Professional, Enterprise, Premier)`,
-		`partners.csv:5: certifications: "VCP" is not declared`,
-		`partners.csv:5: competencies: "Cooking" is not declared`,
+		`partners.csv:3:17: email: "not-an-email" is not an email address`,
+		`partners.csv:4:1: partner_id: "VMW-1" is already used on line 2`,
+		`partners.csv:5:35: tier: "Gold" is not a tier of the old program (old tiers: Professional, Enterprise, Premier)`,
+		`partners.csv:5:41: certifications: "VCP" is not declared`,
+		`partners.csv:5:47: competencies: "Cooking" is not declared`,
 		"starter: 0 problem(s) in the program or the partner file's header and 3 invalid partner row(s)",
 	} {
 		if !strings.Contains(errOut, want) {
@@ -221,8 +221,8 @@ func TestPlanListsEveryError(t *testing.T) {
 		`program.yaml:9: program.curency: unknown key "curency" (did you mean "currency"?)`,
 		`program.currency: is required`,
 		`"Infra Virtualization" is not declared in catalog.competencies`,
-		`partners.csv:3: email:`,
-		`partners.csv:4: partner_id:`,
+		`partners.csv:3:17: email:`,
+		`partners.csv:4:1: partner_id:`,
 	} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errOut)
@@ -244,7 +244,7 @@ func TestPlanSkipInvalid(t *testing.T) {
 	if got.Totals.Partners != 2 || len(got.Partners) != 2 || got.Partners[0].PartnerID != "VMW-1" || got.Partners[1].PartnerID != "VMW-5" {
 		t.Errorf("forecast = %+v", got)
 	}
-	for _, want := range []string{"skipped: ", "partners.csv:3: email:", "partners.csv:5: tier:", "skipped 3 invalid partner row(s)"} {
+	for _, want := range []string{"skipped: ", "partners.csv:3:17: email:", "partners.csv:5:35: tier:", "skipped 3 invalid partner row(s)"} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errOut)
 		}
@@ -263,7 +263,7 @@ func TestPlanInputErrors(t *testing.T) {
 		{"bad at", []string{"--program", vmwareProgram, "--partners", vmwarePartners, "--at", "14/10/2009"}, []string{`--at "14/10/2009" must be a date`}},
 		{"missing flag", []string{"--partners", vmwarePartners}, []string{`required flag`}},
 		{"missing files", []string{"--program", filepath.Join(dir, "nope.yaml"), "--partners", filepath.Join(dir, "nope.csv")}, []string{"nope.yaml", "nope.csv"}},
-		{"bad header", []string{"--program", vmwareProgram, "--partners", header}, []string{`h.csv:1: nom: unknown column "nom"`, `h.csv:1: tier: required column "tier" is missing`, `h.csv:1: name: required column "name"`}},
+		{"bad header", []string{"--program", vmwareProgram, "--partners", header}, []string{`h.csv:1:12: nom: unknown column "nom"`, `h.csv:1: tier: required column "tier" is missing`, `h.csv:1: name: required column "name"`}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -45,7 +44,7 @@ qualified, the first reminder for reminder, the deadline for outcome and
 extended). An extended email previews a one-month extension.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runPreview(cmd.OutOrStdout(), o, time.Now())
+			return runPreview(cmd.OutOrStdout(), cmd.ErrOrStderr(), o, time.Now())
 		},
 	}
 	f := cmd.Flags()
@@ -72,7 +71,7 @@ func kindNames() string {
 	return strings.Join(names, ", ")
 }
 
-func runPreview(out io.Writer, o previewOptions, now time.Time) error {
+func runPreview(out, errOut io.Writer, o previewOptions, now time.Time) error {
 	kind, err := email.ParseKind(o.kind)
 	if err != nil {
 		return badInput(err)
@@ -115,7 +114,7 @@ func runPreview(out io.Writer, o previewOptions, now time.Time) error {
 	if err := email.ValidateOverrides(p.Emails); err != nil {
 		return badInputf("%s: %v", o.programFile, err)
 	}
-	row, err := findPartner(o.partnersFile, o.partnerID)
+	row, err := findPartner(errOut, o.partnersFile, p, o.partnerID)
 	if err != nil {
 		return err
 	}
@@ -167,29 +166,34 @@ func runPreview(out io.Writer, o previewOptions, now time.Time) error {
 	return nil
 }
 
-// findPartner streams the partner file until it finds id.
-func findPartner(filename, id string) (partnerfile.Row, error) {
-	f, err := os.Open(filename)
+// findPartner reads the whole partner file as plan and import do (same
+// reader, same checks against the program, same messages on errOut) and
+// returns the row of id. A file with any problem is refused, as plan and
+// import refuse it: a preview must never show what a partner would receive
+// from a file that cannot be imported.
+func findPartner(errOut io.Writer, filename string, prog *program.Program, id string) (partnerfile.Row, error) {
+	var found partnerfile.Row
+	ok := false
+	problems := 0
+	invalid, header, err := scanPartners(filename, prog, func(row partnerfile.Row, errs []*partnerfile.RowError) {
+		for _, e := range errs {
+			fmt.Fprintln(errOut, e)
+			problems++
+		}
+		if len(errs) == 0 && row.PartnerID == id {
+			found, ok = row, true
+		}
+	})
 	if err != nil {
-		return partnerfile.Row{}, badInputf("partners: %v", err)
+		return found, badInputf("partners: %v", err)
 	}
-	defer f.Close()
-	r, err := partnerfile.NewReader(f, filename)
-	if err != nil {
-		return partnerfile.Row{}, badInput(err)
+	if problems > 0 {
+		return found, badInputf("%d problem(s) in the partner file's header and %d invalid partner row(s); nothing was previewed", header, invalid)
 	}
-	for {
-		row, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			return partnerfile.Row{}, badInputf("partner %q is not in %s", id, filename)
-		}
-		if err != nil {
-			return partnerfile.Row{}, badInput(err)
-		}
-		if row.PartnerID == id {
-			return row, nil
-		}
+	if !ok {
+		return found, badInputf("partner %q is not in %s", id, filename)
 	}
+	return found, nil
 }
 
 func parseWhen(s string) (time.Time, error) {
