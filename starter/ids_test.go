@@ -29,11 +29,11 @@ func TestEveryCommandRefusesIDsThatBreakTheRule(t *testing.T) {
 	}
 	for _, args := range withCampaign {
 		for bad, want := range map[string]string{
-			"c/x":                    `campaign ID "c/x" has '/' at byte 2`,
-			"caf\u00e9":              `has a non-ASCII character at byte 4`,
-			"a\tb":                   `'\t' at byte 2`,
-			strings.Repeat("c", 65):  "is 65 bytes long",
-			"":                       "campaign ID is empty",
+			"c/x":                     `campaign ID "c/x" has '/' at byte 2`,
+			"caf\u00e9":               `has a non-ASCII character at byte 4`,
+			"a\tb":                    `'\t' at byte 2`,
+			strings.Repeat("c", 65):   "is 65 bytes long",
+			"":                        "campaign ID is empty",
 			"OldTier=\"x\") OR (true": `'=' at byte 8`,
 		} {
 			full := append(append([]string{}, args...), "--campaign", bad)
