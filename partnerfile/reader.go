@@ -29,10 +29,13 @@ const (
 	ColCertifications = "certifications"
 	ColCompetencies   = "competencies"
 	ColModules        = "modules"
+	// ColTracks holds the partner's current level in each track of a
+	// program with tracks: "Resell:Advanced|Sell With:Ready".
+	ColTracks = "tracks"
 )
 
 // Columns lists every column a partner file may have, in canonical order.
-var Columns = []string{ColPartnerID, ColName, ColEmail, ColLocale, ColCountry, ColTier, ColRevenue, ColPoints, ColCertifications, ColCompetencies, ColModules}
+var Columns = []string{ColPartnerID, ColName, ColEmail, ColLocale, ColCountry, ColTier, ColRevenue, ColPoints, ColCertifications, ColCompetencies, ColModules, ColTracks}
 
 // RequiredColumns must be present in every partner file.
 var RequiredColumns = []string{ColPartnerID, ColName, ColEmail, ColTier}
@@ -115,7 +118,7 @@ func Errors(err error) []*RowError {
 type Reader struct {
 	file   string
 	csv    *csv.Reader
-	col    [kModules + 1]int // index of each column in a record, or -1
+	col    [kTracks + 1]int // index of each column in a record, or -1
 	ncol   int
 	seen   IDSet // partner IDs and their first lines, for duplicates
 	errs   RowErrors
@@ -275,6 +278,7 @@ const (
 	kCertifications
 	kCompetencies
 	kModules
+	kTracks
 )
 
 func (rd *Reader) row(rec []string) (Row, error) {
@@ -344,6 +348,9 @@ func (rd *Reader) row(rec []string) (Row, error) {
 	if s := rd.field(rec, kModules); s != "" {
 		r.Facts.Modules = rd.list(kModules, s)
 	}
+	if s := rd.field(rec, kTracks); s != "" {
+		r.Tracks = rd.tracks(s)
+	}
 	if rd.prog != nil {
 		rd.checkProgram(&r)
 	}
@@ -385,6 +392,43 @@ func (rd *Reader) certifications(s string) map[string]int {
 			continue
 		}
 		out[name] = count
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// tracks reads "Resell:Advanced|Sell With:Ready": a track name (which
+// never contains ':' or '|') and the partner's level in it, sorted by track
+// so that the same levels always read the same.
+func (rd *Reader) tracks(s string) []program.TrackLevel {
+	out := make([]program.TrackLevel, 0, strings.Count(s, "|")+1)
+	for part := range strings.SplitSeq(s, "|") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		track, tier, ok := strings.Cut(part, ":")
+		track, tier = strings.TrimSpace(track), strings.TrimSpace(tier)
+		switch {
+		case !ok:
+			rd.fail(kTracks, "%q must be track:tier, such as Resell:Advanced", part)
+			continue
+		case track == "":
+			rd.fail(kTracks, "%q has no track name", part)
+			continue
+		case tier == "":
+			rd.fail(kTracks, "%q has no tier after the ':'", part)
+			continue
+		}
+		out = append(out, program.TrackLevel{Track: track, Tier: tier})
+	}
+	slices.SortStableFunc(out, func(a, b program.TrackLevel) int { return strings.Compare(a.Track, b.Track) })
+	for i := 1; i < len(out); i++ {
+		if out[i].Track == out[i-1].Track {
+			rd.fail(kTracks, "track %q is listed twice", out[i].Track)
+		}
 	}
 	if len(out) == 0 {
 		return nil
@@ -442,8 +486,9 @@ func normalizeLocale(s string) (string, bool) {
 }
 
 // CheckWith makes the reader also check every row against the program it
-// will be planned, previewed or imported with: its tier must be an old tier
-// and every certification, competency and module must be declared. plan,
+// will be planned, previewed or imported with: its tier must be an old tier,
+// every certification, competency and module must be declared, and every
+// track level must name a track of the program and an old tier of it. plan,
 // preview and import all read through a Reader set up this way, so they
 // refuse exactly the same rows with the same messages.
 func (rd *Reader) CheckWith(p *program.Program) { rd.prog = p }
@@ -475,6 +520,9 @@ func (rd *Reader) checkProgram(row *Row) {
 		if !p.HasModule(name) {
 			rd.fail(kModules, "%q is not declared by program %s (declared: %s)", name, p.ID, declared(p.Modules))
 		}
+	}
+	for _, msg := range p.CheckLevels(row.Tracks) {
+		rd.fail(kTracks, "%s", msg)
 	}
 }
 

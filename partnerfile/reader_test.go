@@ -145,15 +145,7 @@ p12,Last Good,last@x.example,fr,Gold,,,,C|C
 		"p.csv:13:10: cannot read the line",
 		"p.csv:14:41: competencies: lists the same name twice",
 	}
-	got := RowErrors(errs).Error()
-	for _, w := range want {
-		if !strings.Contains(got, w) {
-			t.Errorf("missing %q in:\n%s", w, got)
-		}
-	}
-	if len(errs) != len(want) {
-		t.Errorf("got %d errors, want %d:\n%s", len(errs), len(want), got)
-	}
+	wantErrors(t, errs, want)
 	if len(rows) != 1 || rows[0].PartnerID != "p1" || !reflect.DeepEqual(rows[0].Facts, program.Facts{Certifications: map[string]int{"A": 2, "B": 1}, Competencies: []string{"C"}, Revenue: 10000, Points: 5}) {
 		t.Errorf("rows = %+v", rows)
 	}
@@ -214,9 +206,14 @@ func TestExamplesAreValid(t *testing.T) {
 			t.Fatal(err)
 		}
 		rows, errs := readAllWith(t, string(data), file, p)
+		tps := p.TrackPrograms()
 		for _, r := range rows {
-			if _, err := p.Evaluate(r.Tier, r.Facts); err != nil {
+			evs, err := program.EvaluateTracks(nil, tps, r.Tier, r.Tracks, r.Facts)
+			if err != nil {
 				t.Error(err)
+			}
+			if p.HasTracks() != (len(r.Tracks) > 0) || len(evs) == 0 {
+				t.Errorf("%s:%d: %d track levels, %d evaluations, for a program with tracks %v", file, r.Line, len(r.Tracks), len(evs), p.Tracks != nil)
 			}
 		}
 		if len(errs) > 0 {
@@ -304,5 +301,57 @@ func TestBlankListsReadAsEmptyCells(t *testing.T) {
 	}
 	if !reflect.DeepEqual(rows[0].Facts, rows[1].Facts) {
 		t.Errorf("blank lists %+v differ from empty cells %+v", rows[0].Facts, rows[1].Facts)
+	}
+}
+
+func TestTracksColumn(t *testing.T) {
+	src := "partner_id;name;email;tier;tracks\r\n" +
+		"p1;One;a@x.example;Advanced; Sell With : Ready | Resell:Advanced \r\n" +
+		"p2;Two;b@x.example;Ready;\r\n" +
+		"p3;Three;c@x.example;Ready;Resell|:Ready|Sell With:|Resell:Ready|Resell:Premier\r\n"
+	rows, errs := readAll(t, src, "t.csv")
+	// The tracks field of line 4 starts after "p3;Three;c@x.example;Ready;" (27 bytes).
+	want := []string{
+		`t.csv:4:28: tracks: "Resell" must be track:tier, such as Resell:Advanced`,
+		`t.csv:4:28: tracks: ":Ready" has no track name`,
+		`t.csv:4:28: tracks: "Sell With:" has no tier after the ':'`,
+		`t.csv:4:28: tracks: track "Resell" is listed twice`,
+	}
+	wantErrors(t, errs, want)
+	wantLevels := []program.TrackLevel{{Track: "Resell", Tier: "Advanced"}, {Track: "Sell With", Tier: "Ready"}}
+	if len(rows) != 2 || !reflect.DeepEqual(rows[0].Tracks, wantLevels) || rows[1].Tracks != nil {
+		t.Errorf("rows = %+v", rows)
+	}
+
+	// Checked against a program: tracks and their old tiers must exist.
+	data, err := os.ReadFile("../examples/redhat-pex/program.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := program.Load("redhat.yaml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The tracks field of line 2 starts after "q1,Q,q@x.example,Ready," (23 bytes).
+	_, errs = readAllWith(t, "partner_id,name,email,tier,tracks\nq1,Q,q@x.example,Ready,Resale:Ready|Resell:Gold\n", "t.csv", p)
+	wantCheck := `t.csv:2:24: tracks: "Resale" is not a track of program redhat-pex (tracks: Distribution, Resell, Sell With)` + "\n" +
+		`t.csv:2:24: tracks: "Gold" is not an old tier of track "Resell" (old tiers: Ready, Advanced, Premier)`
+	if got := RowErrors(errs).Error(); got != wantCheck {
+		t.Errorf("checked against the program:\n%s\nwant:\n%s", got, wantCheck)
+	}
+}
+
+// wantErrors fails the test unless errs are exactly one per wanted text,
+// each wanted text in one of them.
+func wantErrors(t *testing.T, errs []*RowError, want []string) {
+	t.Helper()
+	got := RowErrors(errs).Error()
+	for _, w := range want {
+		if !strings.Contains(got, w) {
+			t.Errorf("missing %q in:\n%s", w, got)
+		}
+	}
+	if len(errs) != len(want) {
+		t.Errorf("got %d errors, want %d:\n%s", len(errs), len(want), got)
 	}
 }

@@ -17,7 +17,10 @@ type Row struct {
 	Country   string
 	Tier      string
 	Facts     program.Facts
-	// File is the name the reader was given, so later checks (CheckAgainst)
+	// Tracks is the partner's current level in each track it takes part in
+	// (programs with tracks only), sorted by track name.
+	Tracks []program.TrackLevel
+	// File is the name the reader was given, so later checks
 	// can locate their errors.
 	File string
 }

@@ -16,8 +16,8 @@ import (
 )
 
 // header is the partner file's header line, in the order appendPartner
-// writes the fields.
-const header = "partner_id,name,email,locale,country,tier,revenue,points,certifications,competencies,modules\n"
+// writes the fields; programs with tracks get a tracks column after them.
+const header = "partner_id,name,email,locale,country,tier,revenue,points,certifications,competencies,modules"
 
 var (
 	prefixes  = []string{"Société Générale", "Groupe", "Atelier", "Informatique", "Nordic", "Pacific", "Bluewater", "Keystone", "Côte d'Azur", "Bretagne", "Harbor Point", "Québec", "Redwood", "Alsace", "Summit", "Lumière"}
@@ -38,8 +38,8 @@ func LoadProgram(path string) (*program.Program, error) {
 }
 
 // Write writes a header and n partners P1..Pn for p. The same seed gives the
-// same file. Old tiers, certifications, competencies and modules are drawn
-// from the program, and revenue spans the usual thresholds (0 to 2,000,000
+// same file. Old tiers, certifications, competencies, modules and (for a
+// program with tracks) track levels are drawn from the program, and revenue spans the usual thresholds (0 to 2,000,000
 // with cents, one partner in ten with none), so that every outcome occurs.
 func Write(w io.Writer, p *program.Program, n int, seed uint64) error {
 	if n < 0 {
@@ -51,6 +51,10 @@ func Write(w io.Writer, p *program.Program, n int, seed uint64) error {
 	rng := rand.New(rand.NewPCG(seed, 0x7469657273686966))
 	bw := bufio.NewWriterSize(w, 1<<20)
 	bw.WriteString(header)
+	if p.HasTracks() {
+		bw.WriteString(",tracks")
+	}
+	bw.WriteByte('\n')
 	var b []byte
 	for i := range n {
 		b = appendPartner(b[:0], rng, p, i+1)
@@ -105,7 +109,33 @@ func appendPartner(b []byte, rng *rand.Rand, p *program.Program, id int) []byte 
 	b = appendSubset(b, rng, p.Competencies)
 	b = append(b, ',')
 	b = appendSubset(b, rng, p.Modules)
+	if p.HasTracks() {
+		b = append(b, ',', '"')
+		b = appendLevels(b, rng, p.Tracks)
+		b = append(b, '"')
+	}
 	return append(b, '\n')
+}
+
+// appendLevels writes "Track:Tier|..." for a random non-empty subset of the
+// tracks, each at one of its old tiers. Programs without tracks draw
+// nothing here, so their files stay the same for the same seed.
+func appendLevels(b []byte, rng *rand.Rand, tracks []program.Track) []byte {
+	first := rng.IntN(len(tracks)) // always held, so every partner is evaluated somewhere
+	sep := false
+	for i, t := range tracks {
+		if i != first && rng.IntN(3) == 0 {
+			continue
+		}
+		if sep {
+			b = append(b, '|')
+		}
+		sep = true
+		b = append(b, t.Name...)
+		b = append(b, ':')
+		b = append(b, t.OldTiers[rng.IntN(len(t.OldTiers))]...)
+	}
+	return b
 }
 
 func appendSubset(b []byte, rng *rand.Rand, names []string) []byte {

@@ -37,6 +37,8 @@ func TestWriteIsValidForEveryExample(t *testing.T) {
 			}
 			rd.CheckWith(p)
 			outcomes := map[program.Outcome]int{}
+			tracks := map[string]int{}
+			tps := p.TrackPrograms()
 			n := 0
 			for {
 				row, err := rd.Next()
@@ -46,11 +48,14 @@ func TestWriteIsValidForEveryExample(t *testing.T) {
 				if err != nil {
 					t.Fatalf("row %d: %v", n+1, err)
 				}
-				ev, err := p.Evaluate(row.Tier, row.Facts)
-				if err != nil {
-					t.Fatalf("row %d: %v", n+1, err)
+				evs, err := program.EvaluateTracks(nil, tps, row.Tier, row.Tracks, row.Facts)
+				if err != nil || len(evs) == 0 {
+					t.Fatalf("row %d: %d evaluations, %v", n+1, len(evs), err)
 				}
-				outcomes[ev.Outcome]++
+				for _, ev := range evs {
+					outcomes[ev.Outcome]++
+					tracks[ev.Track]++
+				}
 				n++
 			}
 			if n != 500 {
@@ -58,6 +63,11 @@ func TestWriteIsValidForEveryExample(t *testing.T) {
 			}
 			if outcomes[program.OutcomeDemoted] == 0 || outcomes[program.OutcomeDemoted] == n {
 				t.Errorf("outcomes %v: want a mix that includes demotions", outcomes)
+			}
+			for _, tr := range p.TrackNames() {
+				if tracks[tr] == 0 {
+					t.Errorf("no partner holds a level in track %q: %v", tr, tracks)
+				}
 			}
 		})
 	}
