@@ -34,6 +34,7 @@ func TestEvaluate(t *testing.T) {
 	type tc struct {
 		name     string
 		example  string
+		track    string
 		old      string
 		facts    Facts
 		newTier  string
@@ -106,36 +107,40 @@ func TestEvaluate(t *testing.T) {
 		{name: "microsoft registered member with 60 points promoted", example: "microsoft-2004", old: "Registered Member",
 			facts:   Facts{Points: 60},
 			newTier: "Certified", outcome: OutcomePromoted, meets: true},
-		{name: "redhat ready with a module keeps", example: "redhat-pex", old: "Ready",
-			facts:   Facts{Modules: []string{"Distribution"}},
-			newTier: "Ready", outcome: OutcomeKept, meets: true},
-		{name: "redhat ready without module", example: "redhat-pex", old: "Ready",
-			facts:   Facts{Points: 500},
-			newTier: "Registered", outcome: OutcomeDemoted,
-			missing: []Missing{{Kind: MissingChoice, Options: []string{"Distribution", "Resell", "Sell With"}, Have: 0, Need: 1}}},
-		{name: "redhat advanced distribution only has no selling module", example: "redhat-pex", old: "Advanced",
-			facts:   Facts{Modules: []string{"Distribution"}, Points: 210},
+		// Red Hat: one ladder per module track; money is in cents.
+		{name: "redhat resell premier without RHCSA falls to Ready", example: "redhat-pex", track: "Resell", old: "Premier",
+			facts:   Facts{Certifications: certs("RHCE", 2), Revenue: 48000000, Points: 350},
 			newTier: "Ready", outcome: OutcomeDemoted,
-			missing: []Missing{{Kind: MissingChoice, Options: []string{"Resell", "Sell With"}, Have: 0, Need: 1}}},
-		{name: "redhat advanced with sell with keeps", example: "redhat-pex", old: "Advanced",
-			facts:   Facts{Modules: []string{"Sell With"}, Points: 150},
+			missing: []Missing{{Kind: MissingCertification, Name: "RHCSA", Have: 0, Need: 1}}},
+		{name: "redhat resell ready on points with low licence sales", example: "redhat-pex", track: "Resell", old: "Ready",
+			facts:   Facts{Revenue: 500000, Points: 60},
+			newTier: "Ready", outcome: OutcomeKept, meets: true},
+		{name: "redhat resell ready below one tranche and 50 points", example: "redhat-pex", track: "Resell", old: "Ready",
+			facts:   Facts{Revenue: 2000000, Points: 40},
+			newTier: "Registered", outcome: OutcomeDemoted,
+			missing: []Missing{{Kind: MissingChoice, Options: []string{"revenue 25000 USD", "50 points"}, Have: 0, Need: 1}}},
+		{name: "redhat sell with advanced on points", example: "redhat-pex", track: "Sell With", old: "Advanced",
+			facts:   Facts{Points: 150},
 			newTier: "Advanced", outcome: OutcomeKept, meets: true},
-		{name: "redhat premier needs Resell module", example: "redhat-pex", old: "Premier",
-			facts:   Facts{Modules: []string{"Sell With"}, Points: 500, Certifications: certs("RHCE", 1)},
-			newTier: "Advanced", outcome: OutcomeDemoted,
-			missing: []Missing{
-				{Kind: MissingModule, Name: "Resell", Have: 0, Need: 1},
-				{Kind: MissingCertification, Name: "RHCE", Have: 1, Need: 2},
-			}},
-		{name: "redhat ready promoted to premier", example: "redhat-pex", old: "Ready",
-			facts:   Facts{Modules: []string{"Resell", "Sell With"}, Points: 400, Certifications: certs("RHCE", 2)},
+		{name: "redhat sell with ready promoted to premier", example: "redhat-pex", track: "Sell With", old: "Ready",
+			facts:   Facts{Points: 400},
 			newTier: "Premier", outcome: OutcomePromoted, meets: true},
+		{name: "redhat distribution ready with 200 tranches promoted", example: "redhat-pex", track: "Distribution", old: "Ready",
+			facts:   Facts{Revenue: 500000000, Certifications: certs("RHCSA", 2)},
+			newTier: "Advanced", outcome: OutcomePromoted, meets: true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			p := loadExample(t, c.example)
 			if c.modifyFn != nil {
 				c.modifyFn(p)
+			}
+			if c.track != "" {
+				tp, ok := p.TrackProgram(c.track)
+				if !ok {
+					t.Fatalf("no track %q", c.track)
+				}
+				p = tp.Program
 			}
 			ev, err := p.Evaluate(c.old, c.facts)
 			if err != nil {

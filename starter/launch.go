@@ -118,6 +118,8 @@ func runLaunch(ctx context.Context, out, errOut io.Writer, o launchOptions) erro
 		problems = append(problems, err.Error())
 	} else if err := email.ValidateOverrides(prog.Emails); err != nil {
 		problems = append(problems, fmt.Sprintf("%s: emails: %v", o.programFile, err))
+	} else if err := refuseTracks(o.programFile, prog); err != nil {
+		problems = append(problems, err.Error())
 	}
 	if len(problems) > 0 {
 		return badInputf("%s", strings.Join(problems, "\n"))

@@ -39,6 +39,10 @@ rules as if its deadline were --at, and prints, per partner, the old, expected
 and new tiers, the outcome (promoted, kept or demoted) and what is missing for
 the expected tier, then totals per outcome and per new tier.
 
+For a program with tracks, each partner has one line per track it holds a
+level in (the partner file's tracks column), with a TRACK column, and the
+totals are given per track.
+
 Every problem in the program and the partner file is listed on stderr and
 nothing is forecast (exit 2), unless --skip-invalid is given: then invalid
 partner rows are listed on stderr and the others are forecast.
@@ -164,17 +168,19 @@ func runPlan(stdout, stderr io.Writer, o planOptions, now func() time.Time) erro
 		return err
 	}
 	var evalErr error
+	tps := prog.TrackPrograms()
+	var evs []program.TrackEvaluation
 	_, _, err = scanPartners(o.partners, prog, func(row partnerfile.Row, errs []*partnerfile.RowError) {
 		if len(errs) > 0 || evalErr != nil {
 			return
 		}
-		ev, err := prog.Evaluate(row.Tier, row.Facts)
+		evs, err = program.EvaluateTracks(evs, tps, row.Tier, row.Tracks, row.Facts)
 		if err != nil {
-			evalErr = err
+			evalErr = fmt.Errorf("%s:%d: %w", row.File, row.Line, err)
 			return
 		}
-		tot.add(ev)
-		if err := w.row(row, ev); err != nil {
+		tot.add(evs)
+		if err := w.row(row, evs); err != nil {
 			evalErr = err
 		}
 	})
@@ -229,8 +235,20 @@ func scanPartners(path string, prog *program.Program, fn func(partnerfile.Row, [
 	}
 }
 
-// totals counts outcomes and new tiers in a fixed order.
+// planTotals counts, per track (one for a program without tracks),
+// outcomes and new tiers in a fixed order.
 type planTotals struct {
+	tracks   []*planTrackTotals
+	partners int
+	// untracked counts the partners of a program with tracks that hold a
+	// level in none of them, so were not evaluated.
+	untracked int
+}
+
+// planTrackTotals are one track's totals; name is empty for a program
+// without tracks.
+type planTrackTotals struct {
+	name     string
 	outcomes map[program.Outcome]int
 	tiers    []string
 	perTier  []int
@@ -241,25 +259,43 @@ type planTotals struct {
 var planOutcomes = []program.Outcome{program.OutcomePromoted, program.OutcomeKept, program.OutcomeDemoted}
 
 func newPlanTotals(p *program.Program) *planTotals {
-	t := &planTotals{outcomes: map[program.Outcome]int{}, prog: p, tiers: []string{p.Fallback}}
-	for _, tier := range p.Tiers {
-		t.tiers = append(t.tiers, tier.Name)
+	t := &planTotals{}
+	for _, tp := range p.TrackPrograms() {
+		tt := &planTrackTotals{name: tp.Name, outcomes: map[program.Outcome]int{}, prog: tp.Program, tiers: []string{tp.Fallback}}
+		for _, tier := range tp.Tiers {
+			tt.tiers = append(tt.tiers, tier.Name)
+		}
+		tt.perTier = make([]int, len(tt.tiers))
+		t.tracks = append(t.tracks, tt)
 	}
-	t.perTier = make([]int, len(t.tiers))
 	return t
 }
 
-func (t *planTotals) add(ev program.Evaluation) {
+func (t *planTotals) add(evs []program.TrackEvaluation) {
 	t.partners++
-	t.outcomes[ev.Outcome]++
-	if r := t.prog.TierRank(ev.NewTier); r >= 0 {
-		t.perTier[r]++
+	if len(evs) == 0 {
+		t.untracked++
+	}
+	i := 0
+	for _, ev := range evs {
+		// evs is in program order, like t.tracks.
+		for t.tracks[i].name != ev.Track {
+			i++
+		}
+		tt := t.tracks[i]
+		tt.partners++
+		tt.outcomes[ev.Outcome]++
+		if r := tt.prog.TierRank(ev.NewTier); r >= 0 {
+			tt.perTier[r]++
+		}
 	}
 }
 
 type planWriter interface {
 	begin(p *program.Program, at time.Time) error
-	row(r partnerfile.Row, ev program.Evaluation) error
+	// row writes a partner's evaluations: one for a program without
+	// tracks, one per track it holds otherwise (possibly none).
+	row(r partnerfile.Row, evs []program.TrackEvaluation) error
 	end(t *planTotals) error
 }
 
@@ -312,27 +348,37 @@ func planAppendMissing(b []byte, ms []program.Missing, currency string) []byte {
 // planTable aligns columns with text/tabwriter. The tabwriter is flushed
 // every few thousand rows to keep memory flat, so cells are padded to widths
 // known in advance (from the program and the first pass) and every chunk
-// aligns the same way.
+// aligns the same way. A program with tracks gets a TRACK column after the
+// partner ID.
 type planTable struct {
 	out      *bufio.Writer
 	tw       *tabwriter.Writer
-	widths   [5]int
+	widths   []int
+	tracked  bool
 	buf      []byte
 	n        int
 	currency string
 }
 
 func newTableForecast(out *bufio.Writer, p *program.Program, idWidth int) *planTable {
-	t := &planTable{out: out, tw: tabwriter.NewWriter(out, 0, 0, 2, ' ', 0), currency: p.Currency}
+	t := &planTable{out: out, tw: tabwriter.NewWriter(out, 0, 0, 2, ' ', 0), currency: p.Currency, tracked: p.HasTracks()}
 	tierW := len("EXPECTED_TIER")
-	for _, n := range p.OldTiers {
-		tierW = max(tierW, utf8.RuneCountInString(n))
+	trackW := len("TRACK")
+	for _, tr := range p.TrackList() {
+		trackW = max(trackW, utf8.RuneCountInString(tr.Name))
+		for _, n := range tr.OldTiers {
+			tierW = max(tierW, utf8.RuneCountInString(n))
+		}
+		tierW = max(tierW, utf8.RuneCountInString(tr.Fallback))
+		for _, tier := range tr.Tiers {
+			tierW = max(tierW, utf8.RuneCountInString(tier.Name))
+		}
 	}
-	tierW = max(tierW, utf8.RuneCountInString(p.Fallback))
-	for _, tier := range p.Tiers {
-		tierW = max(tierW, utf8.RuneCountInString(tier.Name))
+	t.widths = []int{idWidth}
+	if t.tracked {
+		t.widths = append(t.widths, trackW)
 	}
-	t.widths = [5]int{idWidth, tierW, tierW, tierW, len("PROMOTED")}
+	t.widths = append(t.widths, tierW, tierW, tierW, len("PROMOTED"))
 	return t
 }
 
@@ -351,20 +397,33 @@ func (t *planTable) cells(b []byte, cells ...string) []byte {
 
 func (t *planTable) begin(p *program.Program, at time.Time) error {
 	fmt.Fprintf(t.out, "Forecast for %s (%s) at %s\n\n", p.Name, p.ID, at.Format(time.RFC3339))
-	b := t.cells(nil, "PARTNER_ID", "OLD_TIER", "EXPECTED_TIER", "NEW_TIER", "OUTCOME")
+	var b []byte
+	if t.tracked {
+		b = t.cells(nil, "PARTNER_ID", "TRACK", "OLD_TIER", "EXPECTED_TIER", "NEW_TIER", "OUTCOME")
+	} else {
+		b = t.cells(nil, "PARTNER_ID", "OLD_TIER", "EXPECTED_TIER", "NEW_TIER", "OUTCOME")
+	}
 	b = append(b, "MISSING\n"...)
 	_, err := t.tw.Write(b)
 	return err
 }
 
-func (t *planTable) row(r partnerfile.Row, ev program.Evaluation) error {
-	b := t.cells(t.buf[:0], r.PartnerID, ev.OldTier, ev.ExpectedTier, ev.NewTier, string(ev.Outcome))
-	if len(ev.Missing) == 0 {
-		b = append(b, '-')
-	} else {
-		b = planAppendMissing(b, ev.Missing, t.currency)
+func (t *planTable) row(r partnerfile.Row, evs []program.TrackEvaluation) error {
+	b := t.buf[:0]
+	for i := range evs {
+		ev := &evs[i]
+		if t.tracked {
+			b = t.cells(b, r.PartnerID, ev.Track, ev.OldTier, ev.ExpectedTier, ev.NewTier, string(ev.Outcome))
+		} else {
+			b = t.cells(b, r.PartnerID, ev.OldTier, ev.ExpectedTier, ev.NewTier, string(ev.Outcome))
+		}
+		if len(ev.Missing) == 0 {
+			b = append(b, '-')
+		} else {
+			b = planAppendMissing(b, ev.Missing, t.currency)
+		}
+		b = append(b, '\n')
 	}
-	b = append(b, '\n')
 	t.buf = b
 	if _, err := t.tw.Write(b); err != nil {
 		return err
@@ -382,25 +441,42 @@ func (t *planTable) end(tot *planTotals) error {
 	}
 	tw := tabwriter.NewWriter(t.out, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(t.out, "\nTotals (%d partners)\n", tot.partners)
-	for _, o := range planOutcomes {
-		fmt.Fprintf(tw, "outcome\t%s\t%d\t\n", o, tot.outcomes[o])
+	for _, tt := range tot.tracks {
+		prefix := ""
+		if t.tracked {
+			fmt.Fprintf(tw, "track\t%s\t%d partners\t\n", tt.name, tt.partners)
+			prefix = tt.name + " "
+		}
+		for _, o := range planOutcomes {
+			fmt.Fprintf(tw, "%soutcome\t%s\t%d\t\n", prefix, o, tt.outcomes[o])
+		}
+		for i, name := range tt.tiers {
+			fmt.Fprintf(tw, "%snew tier\t%s\t%d\t\n", prefix, name, tt.perTier[i])
+		}
 	}
-	for i, name := range tot.tiers {
-		fmt.Fprintf(tw, "new tier\t%s\t%d\t\n", name, tot.perTier[i])
+	if t.tracked {
+		fmt.Fprintf(tw, "in no track\t\t%d partners\t\n", tot.untracked)
 	}
 	return tw.Flush()
 }
 
-// planCSV writes RFC 4180 rows with "#" comment lines around them.
+// planCSV writes RFC 4180 rows with "#" comment lines around them; a
+// program with tracks gets a track column after partner_id.
 type planCSV struct {
 	out      *bufio.Writer
 	currency string
+	tracked  bool
 	buf      []byte
 	miss     []byte
 }
 
 func (c *planCSV) begin(p *program.Program, at time.Time) error {
 	fmt.Fprintf(c.out, "# forecast for %s at %s\n", p.ID, at.Format(time.RFC3339))
+	c.tracked = p.HasTracks()
+	if c.tracked {
+		_, err := c.out.WriteString("partner_id,track,old_tier,expected_tier,new_tier,outcome,missing\n")
+		return err
+	}
 	_, err := c.out.WriteString("partner_id,old_tier,expected_tier,new_tier,outcome,missing\n")
 	return err
 }
@@ -420,15 +496,24 @@ func planAppendCSVField(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-func (c *planCSV) row(r partnerfile.Row, ev program.Evaluation) error {
+func (c *planCSV) row(r partnerfile.Row, evs []program.TrackEvaluation) error {
 	b := c.buf[:0]
-	for _, s := range []string{r.PartnerID, ev.OldTier, ev.ExpectedTier, ev.NewTier, string(ev.Outcome)} {
-		b = planAppendCSVField(b, s)
+	for i := range evs {
+		ev := &evs[i]
+		b = planAppendCSVField(b, r.PartnerID)
 		b = append(b, ',')
+		if c.tracked {
+			b = planAppendCSVField(b, ev.Track)
+			b = append(b, ',')
+		}
+		for _, s := range []string{ev.OldTier, ev.ExpectedTier, ev.NewTier, string(ev.Outcome)} {
+			b = planAppendCSVField(b, s)
+			b = append(b, ',')
+		}
+		c.miss = planAppendMissing(c.miss[:0], ev.Missing, c.currency)
+		b = planAppendCSVField(b, string(c.miss))
+		b = append(b, '\n')
 	}
-	c.miss = planAppendMissing(c.miss[:0], ev.Missing, c.currency)
-	b = planAppendCSVField(b, string(c.miss))
-	b = append(b, '\n')
 	c.buf = b
 	_, err := c.out.Write(b)
 	return err
@@ -436,31 +521,72 @@ func (c *planCSV) row(r partnerfile.Row, ev program.Evaluation) error {
 
 func (c *planCSV) end(tot *planTotals) error {
 	fmt.Fprintf(c.out, "# total partners: %d\n", tot.partners)
-	for _, o := range planOutcomes {
-		fmt.Fprintf(c.out, "# total outcome %s: %d\n", o, tot.outcomes[o])
+	for _, tt := range tot.tracks {
+		prefix := "# total "
+		if c.tracked {
+			fmt.Fprintf(c.out, "# total track %s partners: %d\n", tt.name, tt.partners)
+			prefix = "# total track " + tt.name + " "
+		}
+		for _, o := range planOutcomes {
+			fmt.Fprintf(c.out, "%soutcome %s: %d\n", prefix, o, tt.outcomes[o])
+		}
+		for i, name := range tt.tiers {
+			fmt.Fprintf(c.out, "%snew tier %s: %d\n", prefix, name, tt.perTier[i])
+		}
 	}
-	for i, name := range tot.tiers {
-		fmt.Fprintf(c.out, "# total new tier %s: %d\n", name, tot.perTier[i])
+	if c.tracked {
+		fmt.Fprintf(c.out, "# total in no track: %d\n", tot.untracked)
 	}
 	return nil
 }
 
 // planJSON streams one JSON object: the partners array is written one
-// element at a time.
+// element at a time. A program with tracks gives each partner a tracks
+// array and the totals a tracks array, both in program order.
 type planJSON struct {
-	out *bufio.Writer
-	enc *json.Encoder
-	n   int
+	out     *bufio.Writer
+	enc     *json.Encoder
+	n       int
+	tracked bool
 }
 
-type planJSONPartner struct {
-	PartnerID     string            `json:"partner_id"`
+// planJSONOutcome is one evaluation as plan's JSON gives it, for a partner
+// of a program without tracks or for one track of a partner.
+type planJSONOutcome struct {
 	OldTier       string            `json:"old_tier"`
 	ExpectedTier  string            `json:"expected_tier"`
 	NewTier       string            `json:"new_tier"`
 	Outcome       program.Outcome   `json:"outcome"`
 	MeetsExpected bool              `json:"meets_expected"`
 	Missing       []program.Missing `json:"missing"`
+}
+
+func newPlanJSONOutcome(ev program.Evaluation) planJSONOutcome {
+	m := ev.Missing
+	if m == nil {
+		m = []program.Missing{}
+	}
+	return planJSONOutcome{OldTier: ev.OldTier, ExpectedTier: ev.ExpectedTier, NewTier: ev.NewTier,
+		Outcome: ev.Outcome, MeetsExpected: ev.MeetsExpected, Missing: m}
+}
+
+// planJSONPartner is a partner of a program without tracks.
+type planJSONPartner struct {
+	PartnerID string `json:"partner_id"`
+	planJSONOutcome
+}
+
+// planJSONTrack is one track's outcome for a partner.
+type planJSONTrack struct {
+	Track string `json:"track"`
+	planJSONOutcome
+}
+
+// planJSONTracked is a partner of a program with tracks.
+type planJSONTracked struct {
+	PartnerID string          `json:"partner_id"`
+	Tier      string          `json:"tier"`
+	Tracks    []planJSONTrack `json:"tracks"`
 }
 
 func planJSONString(s string) []byte {
@@ -470,6 +596,7 @@ func planJSONString(s string) []byte {
 
 func (j *planJSON) begin(p *program.Program, at time.Time) error {
 	j.enc = json.NewEncoder(j.out)
+	j.tracked = p.HasTracks()
 	j.out.WriteString(`{"at":`)
 	j.out.Write(planJSONString(at.Format(time.RFC3339)))
 	j.out.WriteString(`,"program":`)
@@ -478,38 +605,63 @@ func (j *planJSON) begin(p *program.Program, at time.Time) error {
 	return err
 }
 
-func (j *planJSON) row(r partnerfile.Row, ev program.Evaluation) error {
+func (j *planJSON) row(r partnerfile.Row, evs []program.TrackEvaluation) error {
 	if j.n > 0 {
 		j.out.WriteByte(',')
 	}
 	j.n++
-	missing := ev.Missing
-	if missing == nil {
-		missing = []program.Missing{}
+	if !j.tracked {
+		return j.enc.Encode(planJSONPartner{PartnerID: r.PartnerID, planJSONOutcome: newPlanJSONOutcome(evs[0].Evaluation)})
 	}
-	return j.enc.Encode(planJSONPartner{PartnerID: r.PartnerID, OldTier: ev.OldTier, ExpectedTier: ev.ExpectedTier,
-		NewTier: ev.NewTier, Outcome: ev.Outcome, MeetsExpected: ev.MeetsExpected, Missing: missing})
+	p := planJSONTracked{PartnerID: r.PartnerID, Tier: r.Tier, Tracks: make([]planJSONTrack, len(evs))}
+	for i, ev := range evs {
+		p.Tracks[i] = planJSONTrack{Track: ev.Track, planJSONOutcome: newPlanJSONOutcome(ev.Evaluation)}
+	}
+	return j.enc.Encode(p)
 }
 
-func (j *planJSON) end(tot *planTotals) error {
-	j.out.WriteString(`],"totals":{"outcome":{`)
+// writeTrackTotals writes {"outcome":{...},"new_tier":{...}, without the
+// closing brace, for one track.
+func (j *planJSON) writeTrackTotals(tt *planTrackTotals) {
+	j.out.WriteString(`"outcome":{`)
 	for i, o := range planOutcomes {
 		if i > 0 {
 			j.out.WriteByte(',')
 		}
 		j.out.Write(planJSONString(string(o)))
 		j.out.WriteByte(':')
-		j.out.WriteString(strconv.Itoa(tot.outcomes[o]))
+		j.out.WriteString(strconv.Itoa(tt.outcomes[o]))
 	}
 	j.out.WriteString(`},"new_tier":{`)
-	for i, name := range tot.tiers {
+	for i, name := range tt.tiers {
 		if i > 0 {
 			j.out.WriteByte(',')
 		}
 		j.out.Write(planJSONString(name))
 		j.out.WriteByte(':')
-		j.out.WriteString(strconv.Itoa(tot.perTier[i]))
+		j.out.WriteString(strconv.Itoa(tt.perTier[i]))
 	}
-	j.out.WriteString(`},"partners":` + strconv.Itoa(tot.partners) + "}}\n")
+	j.out.WriteString(`}`)
+}
+
+func (j *planJSON) end(tot *planTotals) error {
+	j.out.WriteString(`],"totals":{`)
+	if !j.tracked {
+		j.writeTrackTotals(tot.tracks[0])
+		j.out.WriteString(`,"partners":` + strconv.Itoa(tot.partners) + "}}\n")
+		return nil
+	}
+	j.out.WriteString(`"tracks":[`)
+	for i, tt := range tot.tracks {
+		if i > 0 {
+			j.out.WriteByte(',')
+		}
+		j.out.WriteString(`{"track":`)
+		j.out.Write(planJSONString(tt.name))
+		j.out.WriteString(`,"partners":` + strconv.Itoa(tt.partners) + `,`)
+		j.writeTrackTotals(tt)
+		j.out.WriteByte('}')
+	}
+	j.out.WriteString(`],"in_no_track":` + strconv.Itoa(tot.untracked) + `,"partners":` + strconv.Itoa(tot.partners) + "}}\n")
 	return nil
 }

@@ -146,12 +146,7 @@ func TestPlanCSV(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	r := csv.NewReader(strings.NewReader(out))
-	r.Comment = '#'
-	recs, err := r.ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	recs := planCSVRecords(t, out)
 	if len(recs) != 17 || strings.Join(recs[0], ",") != "partner_id,old_tier,expected_tier,new_tier,outcome,missing" {
 		t.Fatalf("records: %v", recs)
 	}
@@ -163,6 +158,18 @@ func TestPlanCSV(t *testing.T) {
 			t.Errorf("VMW-016 missing = %q", rec[5])
 		}
 	}
+}
+
+// planCSVRecords reads plan's CSV output, skipping its "#" comment lines.
+func planCSVRecords(t *testing.T, out string) [][]string {
+	t.Helper()
+	r := csv.NewReader(strings.NewReader(out))
+	r.Comment = '#'
+	recs, err := r.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
 }
 
 func planWriteFile(t *testing.T, dir, name, content string) string {

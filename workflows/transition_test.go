@@ -351,9 +351,6 @@ func TestOutcomes(t *testing.T) {
 		{"vmware professional promoted", "vmware-2009", "Professional", enterpriseFacts, program.OutcomePromoted, "Enterprise"},
 		{"puppet gold with service delivery", "puppet-2022", "Gold", program.Facts{Certifications: map[string]int{"Service Delivery": 1}}, "", "Solution Provider"},
 		{"puppet gold without", "puppet-2022", "Gold", program.Facts{}, "", "Authorized Reseller"},
-		{"redhat advanced with sell with kept", "redhat-pex", "Advanced", program.Facts{Modules: []string{"Sell With"}, Points: 150}, program.OutcomeKept, "Advanced"},
-		{"redhat advanced distribution only", "redhat-pex", "Advanced", program.Facts{Modules: []string{"Distribution"}, Points: 500}, program.OutcomeDemoted, "Ready"},
-		{"redhat premier without modules", "redhat-pex", "Premier", program.Facts{Points: 900}, program.OutcomeDemoted, "Registered"},
 		{"microsoft 119 points", "microsoft-2004", "", program.Facts{Points: 119}, "", "Certified"},
 		{"microsoft 120 points", "microsoft-2004", "", program.Facts{Points: 120}, "", "Gold Certified"},
 	}
