@@ -37,3 +37,24 @@ func DataFor(p *program.Program, campaignID, partnerID, partnerName string, ev p
 	}
 	return d
 }
+
+// DataForTracks builds an email's Data for a partner of a program with
+// tracks from its per-track evaluations (program.EvaluateTracks), so the
+// email names the track of every line. deadline is the partner's deadline:
+// the latest of its tracks'.
+func DataForTracks(p *program.Program, campaignID, partnerID, partnerName string, evs []program.TrackEvaluation, deadline, now time.Time) Data {
+	d := DataFor(p, campaignID, partnerID, partnerName, program.Evaluation{}, deadline, now)
+	d.Fallback = ""
+	d.Tracks = make([]TrackData, len(evs))
+	for i, ev := range evs {
+		td := TrackData{TrackEvaluation: ev}
+		td.Missing = append([]program.Missing(nil), ev.Missing...)
+		for _, t := range p.Tracks {
+			if t.Name == ev.Track {
+				td.Fallback = t.Fallback
+			}
+		}
+		d.Tracks[i] = td
+	}
+	return d
+}

@@ -50,4 +50,15 @@ type Data struct {
 	Fallback string `json:"fallback,omitempty"`
 	// ApplyAt says whether a tier met early applies now or at the deadline.
 	ApplyAt program.ApplyAt `json:"apply_at,omitempty"`
+	// Tracks, set for a program with tracks, is the partner's evaluation in
+	// each track it holds; the email then speaks of each track on its own
+	// line and the single-ladder fields above are left empty.
+	Tracks []TrackData `json:"tracks,omitempty"`
+}
+
+// TrackData is one track of a partner's evaluation, with that track's
+// fallback so a demotion to it can be explained.
+type TrackData struct {
+	program.TrackEvaluation
+	Fallback string `json:"fallback,omitempty"`
 }

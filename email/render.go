@@ -129,6 +129,20 @@ type View struct {
 	// reach) is the one it holds today, so there is no "new" tier to speak of.
 	SameTier bool
 	Links    map[string]string
+	// Tracks, for a program with tracks, is one line per track the partner
+	// holds: {{range .Tracks}}{{.Track}}: {{.NewTier}}{{end}}.
+	Tracks []TrackView
+	// TracksDemoted is true when some track's outcome is a demotion.
+	TracksDemoted bool
+}
+
+// TrackView is one track of a partner as templates see it, written for the
+// locale like View.
+type TrackView struct {
+	Track, OldTier, ExpectedTier, NewTier, Outcome string
+	Missing                                        []string
+	MeetsExpected                                  bool
+	Promoted, Kept, Demoted, ToFallback            bool
 }
 
 func newView(kind Kind, locale string, d Data) View {
@@ -172,6 +186,17 @@ func newView(kind Kind, locale string, d Data) View {
 	for _, m := range d.Missing {
 		v.Missing = append(v.Missing, DescribeMissing(m, d.Currency, locale))
 	}
+	for _, t := range d.Tracks {
+		tv := TrackView{Track: t.Track, OldTier: t.OldTier, ExpectedTier: t.ExpectedTier, NewTier: t.NewTier, Outcome: string(t.Outcome),
+			MeetsExpected: len(t.Missing) == 0, Promoted: t.Outcome == program.OutcomePromoted, Kept: t.Outcome == program.OutcomeKept,
+			Demoted: t.Outcome == program.OutcomeDemoted}
+		tv.ToFallback = tv.Demoted && t.Fallback != "" && t.NewTier == t.Fallback
+		for _, m := range t.Missing {
+			tv.Missing = append(tv.Missing, DescribeMissing(m, d.Currency, locale))
+		}
+		v.Tracks = append(v.Tracks, tv)
+		v.TracksDemoted = v.TracksDemoted || tv.Demoted
+	}
 	return v
 }
 
@@ -182,7 +207,7 @@ func (v View) templateData(subject string) map[string]any {
 	if missing == nil {
 		missing = []string{}
 	}
-	return map[string]any{
+	m := map[string]any{
 		"subject":           subject,
 		"locale":            v.Locale,
 		"kind":              string(v.Kind),
@@ -209,6 +234,19 @@ func (v View) templateData(subject string) map[string]any {
 		"to_fallback":       v.ToFallback,
 		"links":             v.Links,
 	}
+	if len(v.Tracks) > 0 {
+		tracks := make([]map[string]any, len(v.Tracks))
+		for i, t := range v.Tracks {
+			missing := t.Missing
+			if missing == nil {
+				missing = []string{}
+			}
+			tracks[i] = map[string]any{"track": t.Track, "old_tier": t.OldTier, "expected_tier": t.ExpectedTier, "new_tier": t.NewTier,
+				"outcome": t.Outcome, "missing": missing, "meets_expected": t.MeetsExpected, "to_fallback": t.ToFallback}
+		}
+		m["tracks"] = tracks
+	}
+	return m
 }
 
 //go:embed templates
@@ -227,6 +265,11 @@ type builtin struct {
 	subject map[Kind]*texttemplate.Template
 	text    map[Kind]*texttemplate.Template
 	html    map[Kind]*htmltemplate.Template
+	// tracks* render every kind for a program with tracks (tracks.*.tmpl):
+	// one line per track, the kind chosen inside with {{if eq .Kind ...}}.
+	tracksSubject *texttemplate.Template
+	tracksText    *texttemplate.Template
+	tracksHTML    *htmltemplate.Template
 }
 
 var (
@@ -258,25 +301,37 @@ func parseBuiltins(fsys fs.FS) (map[string]*builtin, error) {
 			return nil, fmt.Errorf("email templates: %s/layout.html.tmpl: %w", loc, err)
 		}
 		b := &builtin{layout: layout, subject: map[Kind]*texttemplate.Template{}, text: map[Kind]*texttemplate.Template{}, html: map[Kind]*htmltemplate.Template{}}
-		for _, k := range Kinds {
+		// parse reads one kind's (or tracks') subject, text and HTML.
+		parse := func(base string, subject, text **texttemplate.Template, html **htmltemplate.Template) error {
 			for _, part := range []string{"subject", "txt", "html"} {
-				name := string(k) + "." + part + ".tmpl"
+				name := base + "." + part + ".tmpl"
 				src, err := read(name)
-				if err != nil {
-					return nil, fmt.Errorf("email templates: %s/%s: %w", loc, name, err)
+				if err == nil {
+					switch part {
+					case "subject":
+						*subject, err = parseText(loc+"/"+name, src)
+					case "txt":
+						*text, err = parseText(loc+"/"+name, src)
+					case "html":
+						*html, err = parseHTML(layout, src)
+					}
 				}
-				switch part {
-				case "subject":
-					b.subject[k], err = parseText(loc+"/"+name, src)
-				case "txt":
-					b.text[k], err = parseText(loc+"/"+name, src)
-				case "html":
-					b.html[k], err = parseHTML(layout, src)
-				}
 				if err != nil {
-					return nil, fmt.Errorf("email templates: %s/%s: %w", loc, name, err)
+					return fmt.Errorf("email templates: %s/%s: %w", loc, name, err)
 				}
 			}
+			return nil
+		}
+		for _, k := range Kinds {
+			var st, tt *texttemplate.Template
+			var ht *htmltemplate.Template
+			if err := parse(string(k), &st, &tt, &ht); err != nil {
+				return nil, err
+			}
+			b.subject[k], b.text[k], b.html[k] = st, tt, ht
+		}
+		if err := parse("tracks", &b.tracksSubject, &b.tracksText, &b.tracksHTML); err != nil {
+			return nil, err
 		}
 		out[loc] = b
 	}
@@ -348,6 +403,9 @@ func Render(kind Kind, locale string, d Data, s program.Emails) (Message, error)
 	v := newView(kind, loc, d)
 
 	subjectT, textT, htmlT := b.subject[kind], b.text[kind], b.html[kind]
+	if len(d.Tracks) > 0 {
+		subjectT, textT, htmlT = b.tracksSubject, b.tracksText, b.tracksHTML
+	}
 	if src, ok := s.Subjects[loc][string(kind)]; ok && strings.TrimSpace(src) != "" {
 		if subjectT, err = overrideText(loc, "subject", src); err != nil {
 			return Message{}, fmt.Errorf("email: %s subject override for %s: %w", loc, kind, err)

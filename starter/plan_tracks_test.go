@@ -181,3 +181,40 @@ func planWantAll(t *testing.T, out string, wants ...string) {
 		}
 	}
 }
+
+// preview of a partner of a program with tracks shows one forecast line and
+// one email line per track; RH-008 holds Resell Ready and Sell With Ready
+// and meets Advanced in both (see TestPlanJSONTracks).
+func TestPreviewTracks(t *testing.T) {
+	out, err := execute(t, "preview", "--program", redhatProgram, "--partners", redhatPartners, "--partner", "RH-008",
+		"--kind", "outcome", "--launch", "2025-07-01", "--locale", "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	planWantAll(t, out,
+		"Deadline: January 1, 2026", // 6 months after the launch, in both tracks
+		"Forecast: Resell: promoted, Ready -> Advanced (expected Ready)",
+		"Forecast: Sell With: promoted, Ready -> Advanced (expected Ready)",
+		"Resell: you are Advanced, above the Ready level we expected.",
+		"Sell With: you are Advanced, above the Ready level we expected.")
+
+	// --outcome forces every track, each on its own ladder: demoted means
+	// the track's fallback.
+	out, err = execute(t, "preview", "--program", redhatProgram, "--partners", redhatPartners, "--partner", "RH-008",
+		"--kind", "outcome", "--outcome", "demoted", "--launch", "2025-07-01", "--locale", "fr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	planWantAll(t, out,
+		"Forecast: Resell: demoted, Ready -> Registered (expected Ready)",
+		"Resell : vous êtes Registered ; nous espérions le niveau Ready",
+		"Sell With : vous êtes Registered ; nous espérions le niveau Ready")
+
+	// A partner whose tracks the program does not know is refused.
+	dir := t.TempDir()
+	partners := planWriteFile(t, dir, "p.csv", "partner_id,name,email,tier,tracks\nX,Xylo,x@x.example,Ready,Resale:Ready\n")
+	if _, err := execute(t, "preview", "--program", redhatProgram, "--partners", partners, "--partner", "X", "--kind", "outcome"); err == nil ||
+		!strings.Contains(err.Error(), `"Resale" is not a track`) {
+		t.Errorf("unknown track: err = %v", err)
+	}
+}

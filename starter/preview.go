@@ -119,6 +119,9 @@ func runPreview(out, errOut io.Writer, o previewOptions, now time.Time) error {
 		return err
 	}
 
+	if p.HasTracks() {
+		return previewTracks(out, o, p, row, kind, forced, launch, at)
+	}
 	ev, err := p.Evaluate(row.Tier, row.Facts)
 	if err != nil {
 		return badInputf("partner %s: %v", row.PartnerID, err)
@@ -140,11 +143,61 @@ func runPreview(out, errOut io.Writer, o previewOptions, now time.Time) error {
 
 	d := email.DataFor(p, "preview", row.PartnerID, row.Name, ev, deadline, at)
 	d.PreviousDeadline = previous
+	return previewWrite(out, o, row, kind, d, p.Emails, deadline, []string{fmt.Sprintf("%s, %s -> %s (expected %s)", ev.Outcome, ev.OldTier, ev.NewTier, ev.ExpectedTier)})
+}
+
+// previewTracks previews the email of a partner of a program with tracks:
+// each track it holds is evaluated (and, with --outcome, forced) on its
+// own ladder, and its deadline is the latest of its tracks'.
+func previewTracks(out io.Writer, o previewOptions, p *program.Program, row partnerfile.Row, kind email.Kind, forced program.Outcome, launch, at time.Time) error {
+	if errs := partnerfile.CheckAgainst(p, row); len(errs) > 0 {
+		return badInput(partnerfile.RowErrors(errs))
+	}
+	tps := p.TrackPrograms()
+	evs, err := program.EvaluateTracks(nil, tps, row.Tier, row.Tracks, row.Facts)
+	if err != nil {
+		return badInputf("partner %s: %v", row.PartnerID, err)
+	}
+	if len(evs) == 0 {
+		return badInputf("partner %s holds a level in no track of program %s, so no email would be sent", row.PartnerID, p.ID)
+	}
+	var deadline time.Time
+	forecast := make([]string, len(evs))
+	for i := range evs {
+		tp, _ := p.TrackProgram(evs[i].Track)
+		dl, err := tp.Deadline(evs[i].OldTier, launch)
+		if err != nil {
+			return badInputf("partner %s: track %s: %v", row.PartnerID, evs[i].Track, err)
+		}
+		if dl.After(deadline) {
+			deadline = dl
+		}
+		if forced != "" {
+			evs[i].Evaluation = forceOutcome(tp.Program, evs[i].Evaluation, forced)
+		}
+		ev := evs[i]
+		forecast[i] = fmt.Sprintf("%s: %s, %s -> %s (expected %s)", ev.Track, ev.Outcome, ev.OldTier, ev.NewTier, ev.ExpectedTier)
+	}
+	var previous time.Time
+	if kind == email.KindExtended {
+		previous, deadline = deadline, deadline.AddDate(0, 1, 0)
+	}
+	if at.IsZero() {
+		at = defaultPreviewTime(p, kind, launch, deadline, previous)
+	}
+	d := email.DataForTracks(p, "preview", row.PartnerID, row.Name, evs, deadline, at)
+	d.PreviousDeadline = previous
+	return previewWrite(out, o, row, kind, d, p.Emails, deadline, forecast)
+}
+
+// previewWrite renders the email and prints it with its envelope and the
+// forecast lines it was built from.
+func previewWrite(out io.Writer, o previewOptions, row partnerfile.Row, kind email.Kind, d email.Data, settings program.Emails, deadline time.Time, forecast []string) error {
 	locale := o.locale
 	if locale == "" {
 		locale = row.Locale
 	}
-	msg, err := email.Render(kind, locale, d, p.Emails)
+	msg, err := email.Render(kind, locale, d, settings)
 	if err != nil {
 		return badInput(err)
 	}
@@ -152,7 +205,9 @@ func runPreview(out, errOut io.Writer, o previewOptions, now time.Time) error {
 	fmt.Fprintf(out, "To:       %s <%s>\n", row.Name, row.Email)
 	fmt.Fprintf(out, "Kind:     %s (locale %s)\n", kind, msg.Locale)
 	fmt.Fprintf(out, "Deadline: %s\n", email.FormatDate(deadline, msg.Locale))
-	fmt.Fprintf(out, "Forecast: %s, %s -> %s (expected %s)\n", ev.Outcome, ev.OldTier, ev.NewTier, ev.ExpectedTier)
+	for _, f := range forecast {
+		fmt.Fprintf(out, "Forecast: %s\n", f)
+	}
 	if msg.TemplateID != "" {
 		fmt.Fprintf(out, "SendGrid template: %s (SendGrid renders the message; below is tiershift's own rendering)\n", msg.TemplateID)
 	}
