@@ -143,9 +143,11 @@ func TestPlanRefusesBadTrackLevels(t *testing.T) {
 	if code != 2 || out != "" {
 		t.Fatalf("exit %d, stdout %q", code, out)
 	}
+	// Line 3's tracks field starts after "B,Beta,b@x.example,Ready," (25
+	// bytes), line 4's after "C,Gamma,c@x.example,Ready," (26).
 	planWantAll(t, errOut,
-		filepath.Join(dir, "p.csv")+`:3: tracks: "Resale" is not a track of program redhat-pex`,
-		filepath.Join(dir, "p.csv")+`:4: tracks: "Gold" is not an old tier of track "Sell With"`)
+		filepath.Join(dir, "p.csv")+`:3:26: tracks: "Resale" is not a track of program redhat-pex`,
+		filepath.Join(dir, "p.csv")+`:4:27: tracks: "Gold" is not an old tier of track "Sell With"`)
 	// The same column against a program without tracks is refused too.
 	code, _, errOut = planRun(t, "--program", vmwareProgram, "--partners", partners)
 	if code != 2 || !strings.Contains(errOut, "has no tracks") {
@@ -213,8 +215,9 @@ func TestPreviewTracks(t *testing.T) {
 	// A partner whose tracks the program does not know is refused.
 	dir := t.TempDir()
 	partners := planWriteFile(t, dir, "p.csv", "partner_id,name,email,tier,tracks\nX,Xylo,x@x.example,Ready,Resale:Ready\n")
-	if _, err := execute(t, "preview", "--program", redhatProgram, "--partners", partners, "--partner", "X", "--kind", "outcome"); err == nil ||
-		!strings.Contains(err.Error(), `"Resale" is not a track`) {
-		t.Errorf("unknown track: err = %v", err)
+	var stdout, stderr strings.Builder
+	if code := runWith([]string{"preview", "--program", redhatProgram, "--partners", partners, "--partner", "X", "--kind", "outcome"}, &stdout, &stderr); code != exitInput ||
+		!strings.Contains(stderr.String(), `"Resale" is not a track`) || stdout.Len() != 0 {
+		t.Errorf("unknown track: exit %d, stdout %q, stderr:\n%s", code, stdout.String(), stderr.String())
 	}
 }

@@ -148,11 +148,9 @@ func runPreview(out, errOut io.Writer, o previewOptions, now time.Time) error {
 
 // previewTracks previews the email of a partner of a program with tracks:
 // each track it holds is evaluated (and, with --outcome, forced) on its
-// own ladder, and its deadline is the latest of its tracks'.
+// own ladder, and its deadline is the latest of its tracks'. findPartner
+// has already checked its tracks against the program.
 func previewTracks(out io.Writer, o previewOptions, p *program.Program, row partnerfile.Row, kind email.Kind, forced program.Outcome, launch, at time.Time) error {
-	if errs := partnerfile.CheckAgainst(p, row); len(errs) > 0 {
-		return badInput(partnerfile.RowErrors(errs))
-	}
 	tps := p.TrackPrograms()
 	evs, err := program.EvaluateTracks(nil, tps, row.Tier, row.Tracks, row.Facts)
 	if err != nil {
