@@ -76,6 +76,8 @@ type report struct {
 	EmailTotals       reportEmails     `json:"email_totals"`
 	FailedEmailsFor   []reportFailure  `json:"partners_with_failed_emails"`
 	FailedEmailsTotal int              `json:"partners_with_failed_emails_count"`
+	// Undelivered are the emails SendGrid bounced or dropped.
+	Undelivered []undeliveredRow `json:"undelivered"`
 }
 
 var reportOutcomes = []string{string(program.OutcomePromoted), string(program.OutcomeKept), string(program.OutcomeDemoted),
@@ -176,6 +178,9 @@ func buildReport(ctx context.Context, env *opsEnv, campaign string) (report, err
 		r.FailedEmailsFor = append(r.FailedEmailsFor, reportFailure{PartnerID: f.PartnerID, Name: f.Name, Failed: f.Failed, Kinds: f.Kinds, LastError: f.LastError})
 	}
 	r.FailedEmailsTotal = len(r.FailedEmailsFor)
+	if r.Undelivered, err = undelivered(ctx, env.st, campaign, ""); err != nil {
+		return r, err
+	}
 	return r, nil
 }
 
@@ -211,7 +216,10 @@ func (r report) writeTable(out io.Writer) error {
 	for _, f := range r.FailedEmailsFor {
 		fmt.Fprintf(tw, "  %s\t%s\t%d failed (%s)\t%s\n", f.PartnerID, f.Name, f.Failed, strings.Join(f.Kinds, ", "), f.LastError)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return writeUndelivered(out, r.Undelivered)
 }
 
 // writeCSV writes one table: the section says what a row counts, the other
@@ -236,6 +244,9 @@ func (r report) writeCSV(out io.Writer) error {
 	}
 	for _, f := range r.FailedEmailsFor {
 		_ = w.Write([]string{"failed_emails", "", "", "", strings.Join(f.Kinds, " "), "failed", f.PartnerID, n(f.Failed), f.LastError})
+	}
+	for _, u := range r.Undelivered {
+		_ = w.Write([]string{"undelivered_emails", "", "", "", u.Kind, u.State, u.PartnerID, "1", u.Reason})
 	}
 	w.Flush()
 	return w.Error()

@@ -184,6 +184,9 @@ func writePartnerStatus(out io.Writer, st workflows.Status, now time.Time) {
 	} else {
 		row("Email failures", "none")
 	}
+	for _, u := range st.Undelivered {
+		row("Not delivered", fmt.Sprintf("%s email %s %s (%s): %s", u.Kind, u.Event, fmtTime(u.At), u.Step, orDash(u.Reason)))
+	}
 	if st.Outcome != "" {
 		row("Outcome", fmt.Sprintf("%s (new tier %s)", st.Outcome, orDash(st.NewTier)))
 	} else {
@@ -245,6 +248,41 @@ type statusView struct {
 	EmailFailed int64            `json:"partners_with_email_failures"`
 	Emails      map[string]int64 `json:"emails_by_status"`
 	DueSoon     []dueRow         `json:"due_soon"`
+	// Undelivered are the emails SendGrid bounced or dropped (Event Webhook).
+	Undelivered []undeliveredRow `json:"undelivered"`
+}
+
+// undeliveredRow is one email SendGrid bounced or dropped.
+type undeliveredRow struct {
+	PartnerID string    `json:"partner_id"`
+	Kind      string    `json:"kind"`
+	Step      string    `json:"step"`
+	State     string    `json:"state"`
+	At        time.Time `json:"at"`
+	Reason    string    `json:"reason,omitempty"`
+}
+
+// undelivered lists a campaign's (or one partner's) undelivered emails.
+func undelivered(ctx context.Context, st *store.Store, campaignID, partnerID string) ([]undeliveredRow, error) {
+	list, err := st.UndeliveredEmails(ctx, campaignID, partnerID)
+	if err != nil {
+		return nil, err
+	}
+	out := []undeliveredRow{}
+	for _, d := range list {
+		out = append(out, undeliveredRow{PartnerID: d.PartnerID, Kind: d.Kind, Step: d.Step, State: d.State, At: d.At, Reason: d.Reason})
+	}
+	return out, nil
+}
+
+// writeUndelivered prints the partners who were never reached.
+func writeUndelivered(out io.Writer, rows []undeliveredRow) error {
+	fmt.Fprintf(out, "\nNever reached (bounced or dropped emails): %d\n", len(rows))
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	for _, u := range rows {
+		fmt.Fprintf(tw, "  %s\t%s\t%s %s\t%s\n", u.PartnerID, u.Kind, u.State, fmtTime(u.At), u.Reason)
+	}
+	return tw.Flush()
 }
 
 type dueRow struct {
@@ -289,6 +327,9 @@ func campaignView(ctx context.Context, st *store.Store, campaignID string, now t
 	for _, e := range due {
 		v.DueSoon = append(v.DueSoon, dueRow{PartnerID: e.PartnerID, Deadline: e.Deadline, Stage: e.Stage, ExpectedTier: e.ExpectedTier, Missing: len(e.Missing)})
 	}
+	if v.Undelivered, err = undelivered(ctx, st, campaignID, ""); err != nil {
+		return v, err
+	}
 	return v, nil
 }
 
@@ -307,6 +348,11 @@ func (v statusView) write(out io.Writer, format string) error {
 	writeCounts(out, v.Emails, []string{"pending", "sent", "captured", "failed"})
 	if v.EmailFailed > 0 {
 		fmt.Fprintf(out, "  partners with a failed email: %d\n", v.EmailFailed)
+	}
+	if len(v.Undelivered) > 0 {
+		if err := writeUndelivered(out, v.Undelivered); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintf(out, "\nNext deadlines:\n")
 	if len(v.DueSoon) == 0 {

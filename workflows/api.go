@@ -29,6 +29,9 @@ const (
 	MessageExempt = "exempt"
 	// MessageWithdraw ends the transition: the partner leaves the program.
 	MessageWithdraw = "withdraw"
+	// MessageEmailUndelivered says SendGrid bounced or dropped one of the
+	// transition's emails (a Signal from the Event Webhook, and an Update).
+	MessageEmailUndelivered = "email-undelivered"
 )
 
 // WorkflowID is the deterministic ID of a partner's transition
@@ -156,6 +159,8 @@ type State struct {
 	Runs int `json:"runs"`
 	// Shown is what the search attributes say now; only changes are upserted.
 	Shown *Visible `json:"shown,omitempty"`
+	// Undelivered lists the emails SendGrid bounced or dropped, one per step.
+	Undelivered []EmailUndelivered `json:"undelivered,omitempty"`
 }
 
 // ReminderRecord is one reminder slot that came due.
@@ -213,6 +218,19 @@ type Exempt struct {
 	Actor  string `json:"actor,omitempty"`
 }
 
+// EmailUndelivered is SendGrid's word that one of the transition's emails
+// never reached the partner: a bounce or a drop, from the Event Webhook.
+type EmailUndelivered struct {
+	// ID is "delivery/<sg_event_id>", so a replayed event is a no-op.
+	ID   string `json:"id,omitempty"`
+	Step string `json:"step"`
+	Kind string `json:"kind"`
+	// Event is "bounce" or "dropped"; Reason is SendGrid's explanation.
+	Event  string    `json:"event"`
+	Reason string    `json:"reason,omitempty"`
+	At     time.Time `json:"at"`
+}
+
 // Withdraw ends the transition without a tier change.
 type Withdraw struct {
 	ID     string `json:"id,omitempty"`
@@ -237,9 +255,11 @@ type Status struct {
 	NextReminder  *time.Time        `json:"next_reminder,omitempty"`
 	Extensions    []Extension       `json:"extensions,omitempty"`
 	EmailFailures []string          `json:"email_failures,omitempty"`
-	Outcome       string            `json:"outcome,omitempty"`
-	NewTier       string            `json:"new_tier,omitempty"`
-	Runs          int               `json:"runs"`
+	// Undelivered are the emails SendGrid bounced or dropped.
+	Undelivered []EmailUndelivered `json:"undelivered,omitempty"`
+	Outcome     string             `json:"outcome,omitempty"`
+	NewTier     string             `json:"new_tier,omitempty"`
+	Runs        int                `json:"runs"`
 }
 
 // Result is what a finished transition returns.

@@ -18,5 +18,8 @@ func (t *transition) details() string {
 	if len(t.s.EmailFailures) > 0 {
 		s += fmt.Sprintf(" · email failed: %v", t.s.EmailFailures)
 	}
+	for _, u := range t.s.Undelivered {
+		s += fmt.Sprintf(" · **%s email %s** (%s)", u.Kind, u.Event, u.Step)
+	}
 	return s
 }

@@ -43,6 +43,8 @@ func (t *transition) registerHandlers(ctx workflow.Context) error {
 			t.validateExempt, t.onExempt, nil),
 		handle(ctx, t, MessageWithdraw, "End the transition: the partner leaves the program",
 			t.validateWithdraw, t.onWithdraw, nil),
+		handle(ctx, t, MessageEmailUndelivered, "SendGrid bounced or dropped one of this partner's emails",
+			t.validateUndelivered, func(m EmailUndelivered) { t.onUndelivered(ctx, m) }, nil),
 	)
 	if err != nil {
 		return err
@@ -54,10 +56,11 @@ func (t *transition) registerHandlers(ctx workflow.Context) error {
 // message is what every operator message has: an ID for deduplication.
 type message interface{ messageID() string }
 
-func (m FactsChanged) messageID() string   { return m.ID }
-func (m ExtendDeadline) messageID() string { return m.ID }
-func (m Exempt) messageID() string         { return m.ID }
-func (m Withdraw) messageID() string       { return m.ID }
+func (m FactsChanged) messageID() string     { return m.ID }
+func (m ExtendDeadline) messageID() string   { return m.ID }
+func (m Exempt) messageID() string           { return m.ID }
+func (m Withdraw) messageID() string         { return m.ID }
+func (m EmailUndelivered) messageID() string { return m.ID }
 
 // handle registers one message as an Update and as a Signal, both validated,
 // deduplicated by ID and applied the same way. settled, when set, returns
@@ -273,4 +276,32 @@ func (t *transition) validateWithdraw(m Withdraw) error {
 
 func (t *transition) onWithdraw(m Withdraw) {
 	t.s.Ending = &Ending{Outcome: OutcomeWithdrawn, Reason: m.Reason, Actor: m.Actor}
+}
+
+func (t *transition) validateUndelivered(m EmailUndelivered) error {
+	if m.Step == "" {
+		return errors.New("email-undelivered: step is empty")
+	}
+	if m.Event != "bounce" && m.Event != "dropped" {
+		return fmt.Errorf("email-undelivered: event %q is neither bounce nor dropped", m.Event)
+	}
+	return nil
+}
+
+// onUndelivered records an email SendGrid did not deliver, once per step,
+// and shows it (EmailUndelivered), whatever the stage: an outcome email can
+// bounce after the decision. It does not change the partner's deadline or
+// tier; an operator decides what to do (another address, an extension).
+func (t *transition) onUndelivered(ctx workflow.Context, m EmailUndelivered) {
+	if workflow.GetVersion(ctx, changeDeliveryEvents, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return
+	}
+	if slices.ContainsFunc(t.s.Undelivered, func(u EmailUndelivered) bool { return u.Step == m.Step }) {
+		return
+	}
+	t.s.Undelivered = append(t.s.Undelivered, m)
+	t.log.Warn("email not delivered", "step", m.Step, "kind", m.Kind, "event", m.Event)
+	if err := t.show(ctx); err != nil {
+		t.log.Error("show undelivered email", "error", err)
+	}
 }

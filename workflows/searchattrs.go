@@ -25,22 +25,27 @@ var (
 	OutcomeKey       = temporal.NewSearchAttributeKeyKeyword("Outcome")
 	MeetsExpectedKey = temporal.NewSearchAttributeKeyBool("MeetsExpected")
 	EmailFailedKey   = temporal.NewSearchAttributeKeyBool("EmailFailed")
+	// EmailUndeliveredKey is true once SendGrid bounced or dropped the
+	// partner's announcement, extension or outcome email: the partners who
+	// were never reached. Unset until then.
+	EmailUndeliveredKey = temporal.NewSearchAttributeKeyBool("EmailUndelivered")
 )
 
 // SearchAttributes lists every custom search attribute with its type, for
 // registration at worker start and for checking deploy/search-attributes.txt.
 func SearchAttributes() map[string]enums.IndexedValueType {
 	return map[string]enums.IndexedValueType{
-		CampaignIDKey.GetName():    enums.INDEXED_VALUE_TYPE_KEYWORD,
-		PartnerIDKey.GetName():     enums.INDEXED_VALUE_TYPE_KEYWORD,
-		OldTierKey.GetName():       enums.INDEXED_VALUE_TYPE_KEYWORD,
-		ExpectedTierKey.GetName():  enums.INDEXED_VALUE_TYPE_KEYWORD,
-		CurrentTierKey.GetName():   enums.INDEXED_VALUE_TYPE_KEYWORD,
-		StageKey.GetName():         enums.INDEXED_VALUE_TYPE_KEYWORD,
-		DeadlineKey.GetName():      enums.INDEXED_VALUE_TYPE_DATETIME,
-		OutcomeKey.GetName():       enums.INDEXED_VALUE_TYPE_KEYWORD,
-		MeetsExpectedKey.GetName(): enums.INDEXED_VALUE_TYPE_BOOL,
-		EmailFailedKey.GetName():   enums.INDEXED_VALUE_TYPE_BOOL,
+		CampaignIDKey.GetName():       enums.INDEXED_VALUE_TYPE_KEYWORD,
+		PartnerIDKey.GetName():        enums.INDEXED_VALUE_TYPE_KEYWORD,
+		OldTierKey.GetName():          enums.INDEXED_VALUE_TYPE_KEYWORD,
+		ExpectedTierKey.GetName():     enums.INDEXED_VALUE_TYPE_KEYWORD,
+		CurrentTierKey.GetName():      enums.INDEXED_VALUE_TYPE_KEYWORD,
+		StageKey.GetName():            enums.INDEXED_VALUE_TYPE_KEYWORD,
+		DeadlineKey.GetName():         enums.INDEXED_VALUE_TYPE_DATETIME,
+		OutcomeKey.GetName():          enums.INDEXED_VALUE_TYPE_KEYWORD,
+		MeetsExpectedKey.GetName():    enums.INDEXED_VALUE_TYPE_BOOL,
+		EmailFailedKey.GetName():      enums.INDEXED_VALUE_TYPE_BOOL,
+		EmailUndeliveredKey.GetName(): enums.INDEXED_VALUE_TYPE_BOOL,
 	}
 }
 
@@ -67,6 +72,9 @@ type Visible struct {
 	Outcome       string `json:"outcome,omitempty"`
 	MeetsExpected bool   `json:"meets_expected"`
 	EmailFailed   bool   `json:"email_failed"`
+	// EmailUndelivered is omitted while false, so the state of runs shown
+	// before it existed reads the same.
+	EmailUndelivered bool `json:"email_undelivered,omitempty"`
 }
 
 func (v Visible) updates(prev *Visible, in TransitionInput) []temporal.SearchAttributeUpdate {
@@ -96,6 +104,9 @@ func (v Visible) updates(prev *Visible, in TransitionInput) []temporal.SearchAtt
 	if v.EmailFailed != prev.EmailFailed {
 		u = append(u, EmailFailedKey.ValueSet(v.EmailFailed))
 	}
+	if v.EmailUndelivered != prev.EmailUndelivered {
+		u = append(u, EmailUndeliveredKey.ValueSet(v.EmailUndelivered))
+	}
 	return u
 }
 
@@ -105,13 +116,14 @@ func unixTime(sec int64) time.Time { return time.Unix(sec, 0).UTC() }
 // upserting only what changed.
 func (t *transition) show(ctx workflow.Context) error {
 	v := Visible{
-		ExpectedTier:  t.s.Evaluation.ExpectedTier,
-		CurrentTier:   t.s.CurrentTier,
-		Stage:         t.s.Stage,
-		Deadline:      t.s.Deadline.Unix(),
-		Outcome:       t.s.Outcome,
-		MeetsExpected: t.s.Evaluation.MeetsExpected,
-		EmailFailed:   len(t.s.EmailFailures) > 0,
+		ExpectedTier:     t.s.Evaluation.ExpectedTier,
+		CurrentTier:      t.s.CurrentTier,
+		Stage:            t.s.Stage,
+		Deadline:         t.s.Deadline.Unix(),
+		Outcome:          t.s.Outcome,
+		MeetsExpected:    t.s.Evaluation.MeetsExpected,
+		EmailFailed:      len(t.s.EmailFailures) > 0,
+		EmailUndelivered: len(t.s.Undelivered) > 0,
 	}
 	workflow.SetCurrentDetails(ctx, t.details())
 	if u := v.updates(t.s.Shown, t.in); len(u) > 0 {

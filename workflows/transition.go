@@ -491,7 +491,7 @@ func (t *transition) status(now time.Time) Status {
 		OldTier: t.in.OldTier, ExpectedTier: ev.ExpectedTier, CurrentTier: t.s.CurrentTier,
 		Deadline: t.s.Deadline, MeetsExpected: ev.MeetsExpected, Missing: ev.Missing,
 		RemindersSent: t.remindersSent(), Reminders: t.s.Reminders, Extensions: t.s.Extensions,
-		EmailFailures: t.s.EmailFailures, Outcome: t.s.Outcome, NewTier: t.s.NewTier, Runs: t.s.Runs,
+		EmailFailures: t.s.EmailFailures, Undelivered: t.s.Undelivered, Outcome: t.s.Outcome, NewTier: t.s.NewTier, Runs: t.s.Runs,
 	}
 	if t.s.Stage != StageDone && t.s.Stage != StageDeciding {
 		for _, sl := range t.slots() {

@@ -929,3 +929,39 @@ func TestAnUpdateWhileTheProgramLoadsWaitsForIt(t *testing.T) {
 		t.Fatalf("result %+v at %v; want demoted at the extended deadline %v", r, h.env.Now(), newDeadline)
 	}
 }
+
+// TestUndeliveredEmailIsShown: SendGrid's bounce of the announcement,
+// signalled by the Event Webhook, is kept in the state once per step (a
+// replayed event or a second bounce of the same email changes nothing) and
+// shown as EmailUndelivered, which is never set while every email arrived.
+func TestUndeliveredEmailIsShown(t *testing.T) {
+	h := newHarness(t, loadExample(t, "vmware-2009"), "Enterprise", program.Facts{})
+	var undelivered []time.Time
+	h.env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
+		if v, ok := args.Get(0).(temporal.SearchAttributes).GetBool(EmailUndeliveredKey); ok {
+			if !v {
+				t.Errorf("EmailUndelivered set to false at %v", h.env.Now())
+			}
+			undelivered = append(undelivered, h.env.Now())
+		}
+	}).Return(nil)
+	bounceAt := launch.AddDate(0, 0, 1)
+	bounce := EmailUndelivered{ID: "delivery/e1", Step: "announcement", Kind: "announcement", Event: "bounce", Reason: "550 unknown user", At: bounceAt}
+	var mid Status
+	h.at(h.until(bounceAt), func() { h.env.SignalWorkflow(MessageEmailUndelivered, bounce) })
+	h.at(h.until(bounceAt.Add(time.Hour)), func() {
+		h.env.SignalWorkflow(MessageEmailUndelivered, bounce) // replayed event
+		second := bounce
+		second.ID, second.Event = "delivery/e2", "dropped"
+		h.env.SignalWorkflow(MessageEmailUndelivered, second) // the same email again
+		h.env.SignalWorkflow(MessageEmailUndelivered, EmailUndelivered{ID: "delivery/e3", Step: "x", Event: "delivered"})
+	})
+	h.at(h.until(bounceAt.Add(2*time.Hour)), func() { mid = h.query() })
+	h.run()
+	if len(undelivered) != 1 || !undelivered[0].Equal(bounceAt) {
+		t.Errorf("EmailUndelivered upserted at %v, want once at %v", undelivered, bounceAt)
+	}
+	if len(mid.Undelivered) != 1 || mid.Undelivered[0].Event != "bounce" || mid.Undelivered[0].Reason != "550 unknown user" {
+		t.Errorf("status undelivered = %+v", mid.Undelivered)
+	}
+}

@@ -15,4 +15,7 @@ const (
 	// ApplyTierChange) run as local activities, recorded as one marker
 	// each, instead of regular activities scheduled through the server.
 	changeLocalStore = "local-store-activities"
+	// changeDeliveryEvents: an email-undelivered message (SendGrid bounced
+	// or dropped an email) is recorded and shown as EmailUndelivered.
+	changeDeliveryEvents = "delivery-events"
 )
