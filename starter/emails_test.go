@@ -78,6 +78,7 @@ func TestEmailsListsAndShowsCapturedEmails(t *testing.T) {
 		{"emails", "--id", "999999999"},
 		{"emails", "--campaign", f.campaign, "--html", html},
 		{"emails", "--campaign", f.campaign, "--format", "xml"},
+		{"emails", "--campaign", "bad/id"},
 	} {
 		if _, errOut, code := opsRun(t, args...); code != exitInput {
 			t.Errorf("starter %s: exit %d, want %d\n%s", strings.Join(args, " "), code, exitInput, errOut)
