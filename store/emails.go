@@ -11,14 +11,14 @@ import (
 
 // EmailSummary is one email as a list shows it: no body, no address.
 type EmailSummary struct {
-	ID            int64     `json:"id"`
-	PartnerID     string    `json:"partner_id"`
-	Kind          string    `json:"kind"`
-	Step          string    `json:"step"`
-	Locale        string    `json:"locale"`
-	Status        string    `json:"status"`
-	DeliveryState string    `json:"delivery_state,omitempty"`
-	Subject       string    `json:"subject"`
+	ID            int64  `json:"id"`
+	PartnerID     string `json:"partner_id"`
+	Kind          string `json:"kind"`
+	Step          string `json:"step"`
+	Locale        string `json:"locale"`
+	Status        string `json:"status"`
+	DeliveryState string `json:"delivery_state,omitempty"`
+	Subject       string `json:"subject"`
 	// At is when it was sent or captured, else when it was decided.
 	At time.Time `json:"at"`
 }
