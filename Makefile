@@ -1,14 +1,15 @@
 # tiershift — build, local stack, tests.
 #
 #   make build      go build ./... and bin/worker, bin/starter
-#   make tools      bin/temporal (Temporal CLI + dev server) and bin/staticcheck
+#   make tools      bin/temporal (Temporal CLI + dev server), bin/staticcheck,
+#                   bin/errcheck, bin/workflowcheck
 #   make up         PostgreSQL + Temporal dev server (reused if running) + migrations
 #   make worker     start bin/worker in the background (.dev/worker.log, .dev/worker.pid)
 #   make demo       up + worker + import/launch the rehearsal campaign + watch it
 #   make down       stop the worker, Temporal and PostgreSQL (only what we started)
 #   make test       tools + services + lint + go test (what CI runs via .ci/run);
 #                   stops the services it started, never ones it found running
-#   make lint       gofmt, go vet, staticcheck
+#   make lint       gofmt, go vet, staticcheck, errcheck, workflowcheck
 #   make histories  re-record workflows/testdata histories against the dev server
 #   make bench      scripts/bench.sh
 #   make bench-go   in-process Go benchmarks, compared with the previous run by benchstat
@@ -29,6 +30,8 @@ MAKEFLAGS += --no-print-directory
 GO ?= go
 BIN := $(CURDIR)/bin
 STATICCHECK_VERSION := v0.8.2
+ERRCHECK_VERSION := v1.30.0
+WORKFLOWCHECK_VERSION := v0.6.0
 BENCHSTAT_VERSION := v0.0.0-20260908200009-22c9c6c9d4da
 BENCH_GO_PACKAGES ?= ./program/ ./partnerfile/ ./email/ ./starter/
 BENCH_GO_COUNT ?= 10
@@ -70,7 +73,7 @@ build: check-go
 	$(GO) build -o bin/worker ./worker
 	$(GO) build -o bin/starter ./starter
 
-tools: check-go bin/temporal bin/staticcheck
+tools: check-go bin/temporal bin/staticcheck bin/errcheck bin/workflowcheck
 
 # Temporal CLI v1.5.1 (pinned in scripts/temporal.sh). Not in go.mod: the
 # CLI's module graph conflicts with the SDK tiershift uses.
@@ -84,6 +87,15 @@ bin/staticcheck:
 	@echo "building staticcheck $(STATICCHECK_VERSION) into bin/ (one-time, about a minute)..."
 	@start=$$SECONDS; GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION); \
 	echo "built bin/staticcheck in $$((SECONDS - start))s"
+
+# Unchecked errors, with the vetted exceptions (and why) in errcheck-exclude.txt.
+bin/errcheck:
+	GOBIN=$(BIN) $(GO) install github.com/kisielk/errcheck@$(ERRCHECK_VERSION)
+
+# Temporal's determinism checker for workflow code, with the vetted
+# exceptions (and why) in workflowcheck.yaml.
+bin/workflowcheck:
+	GOBIN=$(BIN) $(GO) install go.temporal.io/sdk/contrib/tools/workflowcheck@$(WORKFLOWCHECK_VERSION)
 
 # PostgreSQL and the Temporal dev server, each reused if already running.
 # Under CI the dev server keeps its state in memory (faster, nothing to keep).
@@ -114,16 +126,19 @@ demo: demo-files worker
 	bin/starter status --campaign $(CAMPAIGN) --watch
 	@echo "The stack is still running (worker log: .dev/worker.log); stop it with: make down"
 
-# All three checks run, so one report shows every problem.
 demo-files:
 	@test -f $(PARTNERS) && test -f $(PROGRAM) || { echo "demo: $(PARTNERS) or $(PROGRAM) is missing" >&2; exit 1; }
 
-lint: check-go bin/staticcheck
+# Every check runs, so one report shows every problem; any failure fails lint
+# (and so make test and CI).
+lint: check-go bin/staticcheck bin/errcheck bin/workflowcheck
 	@fail=0; \
 	out=$$(gofmt -l $(GOFILES)); \
 	if [ -n "$$out" ]; then echo "gofmt: these files are not formatted (run gofmt -w on them):"; echo "$$out"; fail=1; fi; \
 	echo "$(GO) vet ./..."; $(GO) vet ./... || fail=1; \
 	echo "staticcheck ./..."; $(BIN)/staticcheck ./... || fail=1; \
+	echo "errcheck ./..."; $(BIN)/errcheck -exclude errcheck-exclude.txt ./... || fail=1; \
+	echo "workflowcheck ./..."; $(BIN)/workflowcheck -config workflowcheck.yaml ./... || fail=1; \
 	if [ $$fail = 0 ]; then echo "lint: ok"; else echo "lint: FAILED" >&2; fi; \
 	exit $$fail
 

@@ -331,13 +331,13 @@ func TestSendEmailHangTimesOut(t *testing.T) {
 }
 
 // wantRetry fails unless err is a retryable ApplicationError of type typ.
-func wantRetry(t *testing.T, err error, typ string) *temporal.ApplicationError {
+func wantRetry(t *testing.T, err error, typ string) (nextRetryDelay time.Duration) {
 	t.Helper()
 	var appErr *temporal.ApplicationError
 	if !errors.As(err, &appErr) || appErr.Type() != typ || appErr.NonRetryable() {
 		t.Fatalf("want a retryable %s error, got %v", typ, err)
 	}
-	return appErr
+	return appErr.NextRetryDelay()
 }
 
 func TestSendEmailLostAnswerIsNotSentTwice(t *testing.T) {
@@ -388,8 +388,7 @@ func TestSendEmailUnseenMessageIsSentAfterConfirmWindow(t *testing.T) {
 	wantRetry(t, err, ErrTypeEmailUnavailable)
 
 	_, err = f.mailer.SendEmail(ctx, in)
-	appErr := wantRetry(t, err, ErrTypeEmailUnconfirmed)
-	if d := appErr.NextRetryDelay(); d <= 0 || d > maxConfirmPoll {
+	if d := wantRetry(t, err, ErrTypeEmailUnconfirmed); d <= 0 || d > maxConfirmPoll {
 		t.Fatalf("NextRetryDelay = %s, want (0, %s]", d, maxConfirmPoll)
 	}
 	if f.stub.Accepted() != 0 || f.stub.ActivityLookups() != 1 {

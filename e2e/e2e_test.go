@@ -444,7 +444,9 @@ func (s *stack) checkOutcomesMatchPlan(partners []partnerfile.Row) {
 	}
 	rows.Close()
 	w.Flush()
-	f.Close()
+	if err := errors.Join(rows.Err(), w.Error(), f.Close()); err != nil {
+		s.t.Fatalf("write %s: %v", final, err)
+	}
 
 	var plan struct {
 		Partners []struct {

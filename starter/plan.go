@@ -82,7 +82,9 @@ func planParseAt(s string, now func() time.Time) (time.Time, error) {
 
 func runPlan(stdout, stderr io.Writer, o planOptions, now func() time.Time) error {
 	errw := bufio.NewWriter(stderr)
-	defer errw.Flush()
+	// Early returns still show what was written; the normal path checks
+	// Flush's error below.
+	defer func() { _ = errw.Flush() }()
 
 	var flagErrs []string
 	switch o.format {

@@ -224,7 +224,9 @@ func TestTiershiftServicesUseOnlyConfigVariables(t *testing.T) {
 			t.Errorf("service %s: config rejects its environment: %v", name, err)
 		}
 		for k := range s.Environment {
-			os.Unsetenv(k)
+			if err := os.Unsetenv(k); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	w := svc(t, c, "worker")
