@@ -13,8 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/rs/zerolog"
 	"github.com/sendgrid/rest"
@@ -24,6 +22,7 @@ import (
 
 	"github.com/tiershift/tiershift/email"
 	"github.com/tiershift/tiershift/logging"
+	"github.com/tiershift/tiershift/store"
 )
 
 // Error types of SendEmail's retryable errors.
@@ -167,7 +166,8 @@ func (c *SendGridClient) FindSent(ctx context.Context, key string) (string, erro
 	return page.Messages[0].MsgID, nil
 }
 
-// Mailer holds the SendEmail activity's dependencies.
+// Mailer holds the SendEmail activity's dependencies. Its rows in the
+// emails table are read and written through package store.
 type Mailer struct {
 	DB *pgxpool.Pool
 	// Client sends messages; unused in capture mode.
@@ -182,6 +182,8 @@ type Mailer struct {
 	ConfirmWindow time.Duration
 	Log           zerolog.Logger
 }
+
+func (m *Mailer) store() *store.Store { return store.New(m.DB) }
 
 // NewMailer returns a Mailer that sends through SendGrid at baseURL with
 // apiKey, or captures every message when apiKey is empty
@@ -247,36 +249,22 @@ func (m *Mailer) SendEmail(ctx context.Context, in SendEmailInput) (SendEmailRes
 	if reason != "" {
 		status = EmailFailed
 	}
-	var templateID *string
-	if msg.TemplateID != "" {
-		templateID = &msg.TemplateID
-	}
 	locale := msg.Locale
 	if locale == "" {
 		locale = in.Locale
-	}
-	var errText *string
-	if reason != "" {
-		errText = &reason
 	}
 	// The first attempt writes the row already claimed (unconfirmed, one
 	// attempt): nobody else can hold a row that did not exist, so a first
 	// send costs one round trip before SendGrid and one after.
 	claimed := status == EmailPending && !m.Capture
-	var insertedID int64
-	err := m.DB.QueryRow(ctx, `
-		INSERT INTO emails (workflow_id, step, campaign_id, partner_id, kind, locale, to_email,
-		                    subject, body_text, body_html, template_id, status, error,
-		                    unconfirmed_since, attempts)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,
-		        CASE WHEN $14 THEN statement_timestamp() END, CASE WHEN $14 THEN 1 ELSE 0 END)
-		ON CONFLICT (workflow_id, step) DO NOTHING
-		RETURNING id`,
-		in.WorkflowID, in.Step, in.CampaignID, in.PartnerID, string(in.Kind), locale, in.To,
-		msg.Subject, msg.Text, msg.HTML, templateID, status, errText, claimed).Scan(&insertedID)
-	inserted := err == nil
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return SendEmailResult{}, fmt.Errorf("send email: record %s/%s: %w", in.WorkflowID, in.Step, err)
+	insertedID, inserted, err := m.store().InsertEmail(ctx, store.Email{
+		WorkflowID: in.WorkflowID, Step: in.Step, CampaignID: in.CampaignID, PartnerID: in.PartnerID,
+		Kind: string(in.Kind), Locale: locale, To: in.To,
+		Subject: msg.Subject, Text: msg.Text, HTML: msg.HTML, TemplateID: msg.TemplateID,
+		Status: status, Error: reason,
+	}, claimed)
+	if err != nil {
+		return SendEmailResult{}, fmt.Errorf("send email: %w", err)
 	}
 	if inserted && claimed {
 		return m.send(ctx, in, log, claim{id: insertedID, attempt: 1}, to, msg)
@@ -321,60 +309,34 @@ type claim struct {
 // lookup (rare: only after a lost answer), so two attempts never both
 // decide to resend; it is released before the send itself.
 func (m *Mailer) claim(ctx context.Context, in SendEmailInput, log zerolog.Logger) (claim, error) {
-	tx, err := m.DB.Begin(ctx)
-	if err != nil {
-		return claim{}, fmt.Errorf("send email: begin: %w", err)
-	}
-	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-
-	var (
-		c           claim
-		status      string
-		providerID  *string
-		rowError    *string
-		unconfirmed *time.Time
-		now         time.Time
-	)
-	err = tx.QueryRow(ctx, `
-		SELECT id, status, provider_message_id, error, attempts, unconfirmed_since, statement_timestamp() FROM emails
-		WHERE workflow_id = $1 AND step = $2
-		FOR UPDATE NOWAIT`, in.WorkflowID, in.Step).Scan(&c.id, &status, &providerID, &rowError, &c.attempt, &unconfirmed, &now)
-	if err != nil {
-		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && pgErr.Code == "55P03" { // lock_not_available
-			return claim{}, temporal.NewApplicationError(
-				fmt.Sprintf("send email %s/%s: another attempt is sending it", in.WorkflowID, in.Step), ErrTypeEmailInProgress)
+	var c claim
+	row, err := m.store().ClaimEmail(ctx, in.WorkflowID, in.Step, func(r store.EmailRow) (store.EmailClaim, error) {
+		if r.Status != EmailPending {
+			c.done = &SendEmailResult{Status: r.Status, MessageID: r.ProviderMessageID, Error: r.Error}
+			return store.EmailClaim{}, nil
 		}
-		return claim{}, fmt.Errorf("send email: read %s/%s: %w", in.WorkflowID, in.Step, err)
-	}
-	if status != EmailPending {
-		c.done = &SendEmailResult{Status: status, MessageID: deref(providerID), Error: deref(rowError)}
-		return c, tx.Commit(ctx)
-	}
-	if unconfirmed != nil && !m.Capture {
-		msgID, err := m.confirm(ctx, in, log, now.Sub(*unconfirmed))
-		if err != nil {
-			return claim{}, err
-		}
-		if msgID != "" {
-			if _, err := tx.Exec(ctx, `
-				UPDATE emails SET status = 'sent', provider_message_id = $2, error = NULL,
-				       unconfirmed_since = NULL, sent_at = COALESCE(sent_at, unconfirmed_since)
-				WHERE id = $1`, c.id, msgID); err != nil {
-				return claim{}, fmt.Errorf("send email: mark %s/%s sent from Email Activity: %w", in.WorkflowID, in.Step, err)
+		if r.UnconfirmedSince != nil && !m.Capture {
+			msgID, err := m.confirm(ctx, in, log, r.Now.Sub(*r.UnconfirmedSince))
+			if err != nil {
+				return store.EmailClaim{}, err
 			}
-			c.done, c.foundInActivity = &SendEmailResult{Status: EmailSent, MessageID: msgID}, true
-			return c, tx.Commit(ctx)
+			if msgID != "" {
+				c.done, c.foundInActivity = &SendEmailResult{Status: EmailSent, MessageID: msgID}, true
+				return store.EmailClaim{SentAs: msgID}, nil
+			}
 		}
+		// Capture mode: nothing leaves the process, so no unknown outcome.
+		return store.EmailClaim{Attempt: !m.Capture}, nil
+	})
+	if errors.Is(err, store.ErrEmailLocked) {
+		return claim{}, temporal.NewApplicationError(
+			fmt.Sprintf("send email %s/%s: another attempt is sending it", in.WorkflowID, in.Step), ErrTypeEmailInProgress)
 	}
-	if m.Capture {
-		return c, tx.Commit(ctx) // nothing leaves the process: no unknown outcome
+	if err != nil {
+		return claim{}, fmt.Errorf("send email: %w", err)
 	}
-	if _, err := tx.Exec(ctx, `UPDATE emails SET unconfirmed_since = statement_timestamp(), attempts = attempts + 1 WHERE id = $1`, c.id); err != nil {
-		return claim{}, fmt.Errorf("send email: claim %s/%s: %w", in.WorkflowID, in.Step, err)
-	}
-	c.attempt++
-	return c, tx.Commit(ctx)
+	c.id, c.attempt = row.ID, row.Attempts
+	return c, nil
 }
 
 // confirm settles an earlier attempt that may have reached SendGrid (it
@@ -426,8 +388,8 @@ func (m *Mailer) confirm(ctx context.Context, in SendEmailInput, log zerolog.Log
 // settles that first.
 func (m *Mailer) send(ctx context.Context, in SendEmailInput, log zerolog.Logger, c claim, to *mail.Address, msg email.Message) (SendEmailResult, error) {
 	if m.Capture {
-		if _, err := m.DB.Exec(ctx, `UPDATE emails SET status = 'captured', attempts = attempts + 1, sent_at = now(), error = NULL WHERE id = $1 AND status = 'pending'`, c.id); err != nil {
-			return SendEmailResult{}, fmt.Errorf("send email: mark captured: %w", err)
+		if err := m.store().MarkEmailCaptured(ctx, c.id); err != nil {
+			return SendEmailResult{}, fmt.Errorf("send email: %w", err)
 		}
 		log.Info().Str("subject", msg.Subject).Str("locale", msg.Locale).
 			Str("template_id", msg.TemplateID).Msg("email captured (no SendGrid API key)")
@@ -449,14 +411,10 @@ func (m *Mailer) send(ctx context.Context, in SendEmailInput, log zerolog.Logger
 	// the message.
 	markCtx, markCancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer markCancel()
-	mark := func(status string, providerID, errText *string, answered bool) error {
-		_, err := m.DB.Exec(markCtx, `
-			UPDATE emails SET status = $2, provider_message_id = COALESCE($3, provider_message_id), error = $4,
-			       sent_at = CASE WHEN $2 = 'sent' THEN now() ELSE sent_at END,
-			       unconfirmed_since = CASE WHEN $5 THEN NULL ELSE unconfirmed_since END
-			WHERE id = $1 AND status = 'pending'`, c.id, status, providerID, errText, answered)
-		if err != nil {
-			return fmt.Errorf("send email: mark %s %s/%s: %w", status, in.WorkflowID, in.Step, err)
+	mark := func(status, providerID, errText string, answered bool) error {
+		o := store.EmailOutcome{Status: status, ProviderMessageID: providerID, Error: errText, Answered: answered}
+		if err := m.store().MarkEmail(markCtx, c.id, o); err != nil {
+			return fmt.Errorf("send email %s/%s: %w", in.WorkflowID, in.Step, err)
 		}
 		return nil
 	}
@@ -467,7 +425,7 @@ func (m *Mailer) send(ctx context.Context, in SendEmailInput, log zerolog.Logger
 			text = fmt.Sprintf("sendgrid: no answer within %s", timeout)
 		}
 		// A request that never connected cannot have been accepted.
-		if err := mark(EmailPending, nil, &text, neverConnected(sendErr)); err != nil {
+		if err := mark(EmailPending, "", text, neverConnected(sendErr)); err != nil {
 			log.Error().Err(err).Msg("email: could not record attempt")
 		}
 		if ctx.Err() != nil { // the activity itself was cancelled or timed out
@@ -481,7 +439,7 @@ func (m *Mailer) send(ctx context.Context, in SendEmailInput, log zerolog.Logger
 	switch {
 	case code >= 200 && code <= 299:
 		id := header(resp, "X-Message-Id")
-		if err := mark(EmailSent, &id, nil, true); err != nil {
+		if err := mark(EmailSent, id, "", true); err != nil {
 			// Accepted but not marked: the row stays unconfirmed, and the
 			// retry finds the message in the Email Activity before sending.
 			log.Error().Err(err).Str("message_id", id).Msg("email accepted by SendGrid but not marked sent; the retry will look it up before sending")
@@ -493,7 +451,7 @@ func (m *Mailer) send(ctx context.Context, in SendEmailInput, log zerolog.Logger
 	case code == http.StatusTooManyRequests:
 		delay := rateLimitDelay(resp, time.Now())
 		text := fmt.Sprintf("sendgrid 429: rate limited; retry in %s", delay.Round(time.Second))
-		if err := mark(EmailPending, nil, &text, true); err != nil {
+		if err := mark(EmailPending, "", text, true); err != nil {
 			log.Error().Err(err).Msg("email: could not record attempt")
 		}
 		log.Warn().Dur("retry_in", delay).Msg("email: rate limited by SendGrid")
@@ -502,7 +460,7 @@ func (m *Mailer) send(ctx context.Context, in SendEmailInput, log zerolog.Logger
 
 	case code >= 500 || code == http.StatusRequestTimeout || code < 200 || (code >= 300 && code < 400):
 		text := fmt.Sprintf("sendgrid %d: %s", code, apiErrorText(resp.Body))
-		if err := mark(EmailPending, nil, &text, true); err != nil {
+		if err := mark(EmailPending, "", text, true); err != nil {
 			log.Error().Err(err).Msg("email: could not record attempt")
 		}
 		log.Warn().Int("http_status", code).Int("attempt", c.attempt).Msg("email: SendGrid unavailable; will retry")
@@ -510,7 +468,7 @@ func (m *Mailer) send(ctx context.Context, in SendEmailInput, log zerolog.Logger
 
 	default: // 400, 401, 403, 413 and other 4xx: this message will never go through as is.
 		text := fmt.Sprintf("sendgrid %d: %s", code, apiErrorText(resp.Body))
-		if err := mark(EmailFailed, nil, &text, true); err != nil {
+		if err := mark(EmailFailed, "", text, true); err != nil {
 			return SendEmailResult{}, err
 		}
 		log.Error().Int("http_status", code).Str("to", to.Address).Str("error", text).Msg("email rejected by SendGrid")
@@ -652,13 +610,6 @@ func neverConnected(err error) bool {
 func isTimeout(err error) bool {
 	var t interface{ Timeout() bool }
 	return errors.As(err, &t) && t.Timeout()
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }
 
 func errOr(err error, fallback string) string {

@@ -69,16 +69,14 @@ type emailRow struct {
 func (f *mailerFixture) row(t *testing.T, in SendEmailInput) emailRow {
 	t.Helper()
 	var r emailRow
-	var pid, errText *string
-	var sentAt *time.Time
 	err := f.db.Pool.QueryRow(context.Background(), `
-		SELECT status, provider_message_id, error, subject, locale, attempts, sent_at, unconfirmed_since IS NOT NULL
+		SELECT status, coalesce(provider_message_id, ''), coalesce(error, ''), subject, locale, attempts,
+		       sent_at IS NOT NULL, unconfirmed_since IS NOT NULL
 		FROM emails WHERE workflow_id = $1 AND step = $2`, in.WorkflowID, in.Step).
-		Scan(&r.status, &pid, &errText, &r.subject, &r.locale, &r.attempts, &sentAt, &r.unconfirmed)
+		Scan(&r.status, &r.providerID, &r.errText, &r.subject, &r.locale, &r.attempts, &r.sent, &r.unconfirmed)
 	if err != nil {
 		t.Fatalf("emails row %s/%s: %v", in.WorkflowID, in.Step, err)
 	}
-	r.providerID, r.errText, r.sent = deref(pid), deref(errText), sentAt != nil
 	return r
 }
 
