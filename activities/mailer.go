@@ -257,7 +257,7 @@ func (m *Mailer) SendEmail(ctx context.Context, in SendEmailInput) (SendEmailRes
 	// attempt): nobody else can hold a row that did not exist, so a first
 	// send costs one round trip before SendGrid and one after.
 	claimed := status == EmailPending && !m.Capture
-	insertedID, inserted, err := m.store().InsertEmail(ctx, store.Email{
+	insertedID, inserted, err := m.store().InsertEmail(ctx, store.OutgoingEmail{
 		WorkflowID: in.WorkflowID, Step: in.Step, CampaignID: in.CampaignID, PartnerID: in.PartnerID,
 		Kind: string(in.Kind), Locale: locale, To: in.To,
 		Subject: msg.Subject, Text: msg.Text, HTML: msg.HTML, TemplateID: msg.TemplateID,

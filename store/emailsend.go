@@ -16,9 +16,9 @@ const pgLockNotAvailable = "55P03"
 // message's row: it is sending it right now.
 var ErrEmailLocked = errors.New("another attempt holds the email's row")
 
-// Email is one message as SendEmail records it before sending, keyed by
+// OutgoingEmail is one message as SendEmail records it before sending, keyed by
 // (WorkflowID, Step).
-type Email struct {
+type OutgoingEmail struct {
 	WorkflowID string
 	Step       string
 	CampaignID string
@@ -39,7 +39,7 @@ type Email struct {
 // one attempt): nobody else can hold a row that did not exist, so a first
 // send needs no separate claim. It reports the row's ID and whether this
 // call inserted it.
-func (s *Store) InsertEmail(ctx context.Context, e Email, claimed bool) (id int64, inserted bool, err error) {
+func (s *Store) InsertEmail(ctx context.Context, e OutgoingEmail, claimed bool) (id int64, inserted bool, err error) {
 	err = s.DB.QueryRow(ctx, `
 		INSERT INTO emails (workflow_id, step, campaign_id, partner_id, kind, locale, to_email,
 		                    subject, body_text, body_html, template_id, status, error,
