@@ -5,7 +5,10 @@
 #                   bin/errcheck, bin/workflowcheck
 #   make up         PostgreSQL + Temporal dev server (reused if running) + migrations
 #   make worker     start bin/worker in the background (.dev/worker.log, .dev/worker.pid)
-#   make demo       up + worker + import/launch the rehearsal campaign + watch it
+#   make demo       up + worker + codec server + import/launch the rehearsal campaign + watch it
+#   make codec-server  start `starter codec-server` (the Web UI decodes payloads through it)
+#   make ui-check   headless Chromium screenshots of a workflow in the Web UI with and
+#                   without the codec server (.dev/ui-check/; also part of make test)
 #   make down       stop the worker, Temporal and PostgreSQL (only what we started)
 #   make test       tools + services + lint + go test (what CI runs via .ci/run);
 #                   stops the services it started, never ones it found running
@@ -43,6 +46,14 @@ LOCAL_DATABASE_URL := postgres://tiershift:tiershift@localhost:5432/tiershift?ss
 export TEMPORAL_ADDRESS ?= localhost:7233
 TEMPORAL_UI := http://localhost:8233
 
+# Payload encryption (README "Personal data"): every process of the local
+# stack, and make test, encrypts with this checkout's key, which
+# scripts/stack.sh makes once in .dev/ and never prints. A key given in
+# TIERSHIFT_CODEC_KEYS or TIERSHIFT_CODEC_KEY_FILE is used instead.
+ifeq ($(origin TIERSHIFT_CODEC_KEYS),undefined)
+export TIERSHIFT_CODEC_KEY_FILE ?= $(CURDIR)/.dev/codec.keys
+endif
+
 # -race needs cgo and a C compiler; without them the tests still run, unraced.
 # `make test RACE=` drops it (about halves the test time).
 RACE ?= $(shell [ "$$($(GO) env CGO_ENABLED 2>/dev/null)" = 1 ] && command -v gcc >/dev/null 2>&1 && echo -race)
@@ -59,7 +70,7 @@ PARTNERS ?= examples/rehearsal/partners.csv
 
 GOFILES = $(shell find . -path ./.git -prune -o -path ./bin -prune -o -path ./.dev -prune -o -name '*.go' -print)
 
-.PHONY: build tools up down worker demo test lint histories bench bench-go clean distclean check-go services status demo-files
+.PHONY: build tools up down worker demo test lint histories bench bench-go clean distclean check-go services status demo-files codec-server secrets chromium ui-check
 
 check-go:
 	@command -v $(GO) >/dev/null 2>&1 || { echo "Go is not installed (need go$(GO_MIN) or newer): https://go.dev/dl/" >&2; exit 1; }
@@ -110,6 +121,28 @@ up: build bin/temporal
 worker: up
 	scripts/stack.sh worker
 
+codec-server: build secrets
+	scripts/stack.sh codec-server
+
+secrets:
+	@scripts/stack.sh secrets
+
+# Debian's chromium, for the Web UI check (CI machines start without it).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "installing chromium (Debian package) for the Web UI check..."; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+
+# Screenshots of one workflow's input and result in the Web UI of a dev
+# server of the test's own, with and without the codec server, into
+# .dev/ui-check/; fails if the decoded values show without the codec server
+# or are missing with it. make test runs the same test.
+ui-check: check-go bin/temporal chromium
+	@mkdir -p .dev/ui-check
+	TIERSHIFT_REQUIRE_SERVICES=1 TIERSHIFT_UI_SCREENSHOTS=$(CURDIR)/.dev/ui-check \
+		$(GO) test -count=1 -run TestWebUI -v ./codec/webuicheck/
+
 status:
 	@scripts/stack.sh status
 
@@ -118,11 +151,13 @@ down:
 
 # make demo [CAMPAIGN=rehearsal-x]: mail is captured, not sent (SENDGRID_API_KEY
 # is dropped for the worker unless DEMO_SEND_EMAIL=1).
-demo: demo-files worker
+demo: demo-files worker codec-server
 	@echo "== campaign $(CAMPAIGN)"
 	bin/starter import --campaign $(CAMPAIGN) $(PARTNERS) --program $(PROGRAM)
 	bin/starter launch --campaign $(CAMPAIGN) --program $(PROGRAM)
 	@echo "Temporal Web UI: $(TEMPORAL_UI)/namespaces/default/workflows?query=CampaignId%3D%22$(CAMPAIGN)%22"
+	@echo "  (payloads decoded by the codec server; a dev server that was already running before make up"
+	@echo "   shows ciphertext: set its Codec Server in the Web UI to http://<codec address>/<.dev/codec.token>)"
 	bin/starter status --campaign $(CAMPAIGN) --watch
 	@echo "The stack is still running (worker log: .dev/worker.log); stop it with: make down"
 
@@ -148,7 +183,7 @@ lint: check-go bin/staticcheck bin/errcheck bin/workflowcheck
 # "<queue>-email" from it). Lint runs first; the tests run even when it fails,
 # and the target fails if either did. Whatever services this run started
 # (none if they were already up) are stopped when it ends, pass or fail.
-test: check-go tools
+test: check-go tools chromium
 	@mkdir -p .dev; started=$(CURDIR)/.dev/test-started.$$$$; : >"$$started"; \
 	trap "scripts/stack.sh stop-started $$started" EXIT; trap 'exit 130' INT TERM; \
 	TIERSHIFT_STARTED_LOG="$$started" $(MAKE) services; \

@@ -279,7 +279,7 @@ func (m *Mailer) SendEmail(ctx context.Context, in SendEmailInput) (SendEmailRes
 		res.AlreadyDone = !inserted
 		switch {
 		case inserted && res.Status == EmailFailed:
-			log.Warn().Str("to", in.To).Str("error", res.Error).Msg("email not sent: permanent failure")
+			log.Warn().Str("error", res.Error).Msg("email not sent: permanent failure")
 		case !c.foundInActivity:
 			log.Info().Str("status", res.Status).Msg("email already handled; not sending again")
 		}
@@ -391,7 +391,7 @@ func (m *Mailer) send(ctx context.Context, in SendEmailInput, log zerolog.Logger
 		if err := m.store().MarkEmailCaptured(ctx, c.id); err != nil {
 			return SendEmailResult{}, fmt.Errorf("send email: %w", err)
 		}
-		log.Info().Str("subject", msg.Subject).Str("locale", msg.Locale).
+		log.Info().Str("locale", msg.Locale).
 			Str("template_id", msg.TemplateID).Msg("email captured (no SendGrid API key)")
 		return SendEmailResult{Status: EmailCaptured}, nil
 	}
@@ -471,7 +471,7 @@ func (m *Mailer) send(ctx context.Context, in SendEmailInput, log zerolog.Logger
 		if err := mark(EmailFailed, "", text, true); err != nil {
 			return SendEmailResult{}, err
 		}
-		log.Error().Int("http_status", code).Str("to", to.Address).Str("error", text).Msg("email rejected by SendGrid")
+		log.Error().Int("http_status", code).Str("error", text).Msg("email rejected by SendGrid")
 		return SendEmailResult{Status: EmailFailed, Error: text}, nil
 	}
 }
@@ -487,10 +487,12 @@ func (m *Mailer) prepare(in SendEmailInput) (to *mail.Address, msg email.Message
 	addr := strings.TrimSpace(in.To)
 	to, err = mail.ParseAddress(addr)
 	if err != nil || addr == "" {
-		return nil, msg, fmt.Sprintf("bad email address %q: %v", in.To, errOr(err, "empty"))
+		// The address itself is not quoted: this reason is logged and
+		// kept in the emails row, and an address is personal data.
+		return nil, msg, fmt.Sprintf("bad email address in the partner's email column: %v", errOr(err, "empty"))
 	}
 	if at := strings.LastIndexByte(to.Address, '@'); at < 0 || !strings.Contains(to.Address[at+1:], ".") {
-		return nil, msg, fmt.Sprintf("bad email address %q: the domain has no dot", in.To)
+		return nil, msg, "bad email address in the partner's email column: the domain has no dot"
 	}
 	if in.ToName != "" {
 		to.Name = in.ToName

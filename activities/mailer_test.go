@@ -250,6 +250,9 @@ func TestSendEmailBadAddress(t *testing.T) {
 		if res.Status != EmailFailed || !strings.Contains(res.Error, "bad email address") || res.AlreadyDone {
 			t.Fatalf("%q: %+v", addr, res)
 		}
+		if addr != "" && strings.Contains(res.Error, addr) {
+			t.Errorf("the failure reason, which is logged, quotes the address: %q", res.Error)
+		}
 		if r := f.row(t, in); r.status != EmailFailed || !strings.Contains(r.errText, "bad email address") || r.subject == "" {
 			t.Fatalf("%q: row %+v", addr, r)
 		}

@@ -29,9 +29,18 @@ const (
 	EnvDBMaxConns        = "TIERSHIFT_DB_MAX_CONNS"
 	EnvPprofAddr         = "TIERSHIFT_PPROF_ADDR"
 	EnvSendGridAPIKey    = "SENDGRID_API_KEY"
-	EnvSendGridAPIURL    = "SENDGRID_API_URL"
-	EnvLogFormat         = "LOG_FORMAT"
-	EnvLogLevel          = "LOG_LEVEL"
+	// EnvCodecKeyFile and EnvCodecKeys hold the payload encryption keys
+	// (package codec): a file of ID:BASE64 lines, or the same entries
+	// separated by commas. Never a flag: flags show in the process list.
+	EnvCodecKeyFile = "TIERSHIFT_CODEC_KEY_FILE"
+	EnvCodecKeys    = "TIERSHIFT_CODEC_KEYS"
+	// EnvCodecToken and EnvCodecTokenFile hold the operator token the codec
+	// server (`starter codec-server`) requires.
+	EnvCodecToken     = "TIERSHIFT_CODEC_TOKEN"
+	EnvCodecTokenFile = "TIERSHIFT_CODEC_TOKEN_FILE"
+	EnvSendGridAPIURL = "SENDGRID_API_URL"
+	EnvLogFormat      = "LOG_FORMAT"
+	EnvLogLevel       = "LOG_LEVEL"
 )
 
 // Defaults match the local stack that `make demo` brings up.
@@ -89,9 +98,14 @@ type Config struct {
 	StickyTimeout      time.Duration
 	DBMaxConns         int32
 	SendGridAPIKey     string
-	SendGridAPIURL     string
-	LogFormat          string
-	LogLevel           string
+	// CodecKeyFile and CodecKeys are where the payload encryption keys come
+	// from (codec.Load reads them); both empty leaves payloads in clear.
+	// CodecKeys is secret: never log it.
+	CodecKeyFile   string
+	CodecKeys      string
+	SendGridAPIURL string
+	LogFormat      string
+	LogLevel       string
 	// PprofAddr, when set, is where the worker serves net/http/pprof
 	// (e.g. localhost:6060), for profiling; empty serves nothing.
 	PprofAddr string
@@ -142,6 +156,8 @@ func fromLookup(lookup func(string) (string, bool)) (Config, error) {
 		DBMaxConns:        int32(num(EnvDBMaxConns, 0)),
 		PprofAddr:         str(EnvPprofAddr, ""),
 		SendGridAPIKey:    str(EnvSendGridAPIKey, ""),
+		CodecKeyFile:      str(EnvCodecKeyFile, ""),
+		CodecKeys:         str(EnvCodecKeys, ""),
 		SendGridAPIURL:    str(EnvSendGridAPIURL, DefaultSendGridAPIURL),
 		LogFormat:         str(EnvLogFormat, "auto"),
 		LogLevel:          str(EnvLogLevel, "info"),
@@ -189,6 +205,7 @@ func Names() []string {
 		EnvEmailTaskQueue, EnvEmailRate, EnvEmailConfirm, EnvWorkflowPollers, EnvActivityPollers,
 		EnvMaxActivities, EnvMaxWorkflowTasks, EnvStickyCacheSize, EnvStickyTimeout, EnvDBMaxConns, EnvPprofAddr,
 		EnvSendGridAPIKey, EnvSendGridAPIURL, EnvLogFormat, EnvLogLevel,
+		EnvCodecKeyFile, EnvCodecKeys, EnvCodecToken, EnvCodecTokenFile,
 	}
 }
 

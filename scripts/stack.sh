@@ -12,6 +12,11 @@
 #                                 TIERSHIFT_STARTED_LOG=FILE started, and
 #                                 nothing else (how make test leaves the
 #                                 machine as it found it)
+#   scripts/stack.sh codec-server start `starter codec-server` in the background
+#                                 (decrypts payloads for the Web UI; reused if
+#                                 it runs and bin/starter has not been rebuilt)
+#   scripts/stack.sh secrets      make the local payload encryption key and the
+#                                 codec server's operator token if missing
 #   scripts/stack.sh status
 # Logs and pid files live in .dev/.
 set -euo pipefail
@@ -20,13 +25,80 @@ mkdir -p .dev
 
 WORKER_PID=.dev/worker.pid
 WORKER_LOG=.dev/worker.log
+CODEC_PID=.dev/codec-server.pid
+CODEC_LOG=.dev/codec-server.log
+# The local stack's payload encryption key and the codec server's operator
+# token: made once per checkout, readable by this user only, never printed.
+# Lose the key file and the histories it encrypted cannot be read.
+KEY_FILE=.dev/codec.keys
+TOKEN_FILE=.dev/codec.token
+if [ -z "${TIERSHIFT_CODEC_KEY_FILE:-}${TIERSHIFT_CODEC_KEYS:-}" ]; then
+  export TIERSHIFT_CODEC_KEY_FILE=$PWD/$KEY_FILE
+fi
+ADDR=${TEMPORAL_ADDRESS:-localhost:7233}
+UI_PORT=${TEMPORAL_UI_PORT:-$((${ADDR##*:} + 1000))}
+# The codec server listens next to the Web UI: 8234 beside 8233.
+CODEC_ADDR=${TIERSHIFT_CODEC_ADDR:-127.0.0.1:$((UI_PORT + 1))}
 
 die() { echo "stack: $*" >&2; exit 1; }
 say() { echo "stack: $*"; }
 
+secrets() {
+  if [ ! -s "$KEY_FILE" ]; then
+    (umask 077 && printf 'dev-%s:%s\n' "$(date -u +%Y%m%d%H%M%S)" "$(head -c 32 /dev/urandom | base64 -w0)" >"$KEY_FILE")
+    say "made this checkout's payload encryption key ($KEY_FILE); keep it, the histories it encrypts need it"
+  fi
+  if [ ! -s "$TOKEN_FILE" ]; then
+    (umask 077 && head -c 24 /dev/urandom | base64 -w0 | tr '+/' '-_' >"$TOKEN_FILE")
+  fi
+}
+
 services() {
+  secrets
   scripts/postgres.sh up
-  scripts/temporal.sh up
+  # A dev server started here shows payloads decoded through the codec
+  # server (make demo starts it); the endpoint carries the operator token,
+  # which the Web UI cannot send otherwise (see README "Personal data").
+  TEMPORAL_EXTRA_ARGS="${TEMPORAL_EXTRA_ARGS:-} --ui-codec-endpoint http://$CODEC_ADDR/$(cat "$TOKEN_FILE")" \
+    scripts/temporal.sh up
+}
+
+codec_pid() { started_pid "$CODEC_PID" codec-server; }
+
+stop_codec_server() {
+  local pid
+  if pid=$(codec_pid); then
+    kill "$pid" 2>/dev/null || true
+    say "codec server stopped (pid $pid)"
+  fi
+  rm -f "$CODEC_PID"
+}
+
+codec_server() {
+  [ -x bin/starter ] || die "bin/starter is missing; run: make build"
+  secrets
+  local pid
+  if pid=$(codec_pid); then
+    if [ bin/starter -nt "$CODEC_PID" ]; then stop_codec_server; else
+      say "reusing the codec server (pid $pid, http://$CODEC_ADDR)"
+      return 0
+    fi
+  fi
+  echo "=== $(date -u +%Y-%m-%dT%H:%M:%SZ) starting the codec server" >>"$CODEC_LOG"
+  nohup env TIERSHIFT_CODEC_TOKEN_FILE="$PWD/$TOKEN_FILE" bin/starter codec-server --listen "$CODEC_ADDR" \
+    --ui-origin "http://localhost:$UI_PORT" --ui-origin "http://127.0.0.1:$UI_PORT" >>"$CODEC_LOG" 2>&1 </dev/null &
+  pid=$!
+  echo "$pid" >"$CODEC_PID"
+  local deadline=$((SECONDS + 10))
+  until grep -q "codec server listening" "$CODEC_LOG" 2>/dev/null; do
+    if ! kill -0 "$pid" 2>/dev/null || [ $SECONDS -ge $deadline ]; then
+      rm -f "$CODEC_PID"
+      tail -n 5 "$CODEC_LOG" >&2 || true
+      die "the codec server did not start"
+    fi
+    sleep 0.2
+  done
+  say "codec server running on http://$CODEC_ADDR (pid $pid, log $CODEC_LOG)"
 }
 
 migrate() {
@@ -34,15 +106,19 @@ migrate() {
   bin/starter migrate || die "bin/starter migrate failed"
 }
 
-# worker_pid prints the pid of the worker this script started, if it still runs.
-worker_pid() {
-  [ -f "$WORKER_PID" ] || return 1
+# started_pid PIDFILE WORD prints the pid in PIDFILE if that process still
+# runs and its command line has WORD (so a reused pid is not ours).
+started_pid() {
+  [ -f "$1" ] || return 1
   local pid
-  pid=$(cat "$WORKER_PID")
+  pid=$(cat "$1")
   [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q 'bin/worker' || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "$2" || return 1
   echo "$pid"
 }
+
+# worker_pid prints the pid of the worker this script started, if it still runs.
+worker_pid() { started_pid "$WORKER_PID" bin/worker; }
 
 stop_worker() {
   local pid
@@ -114,16 +190,18 @@ case "${1:-up}" in
   services) services ;;
   worker) worker ;;
   stop-worker) stop_worker ;;
-  stop-started) stop_started "${2:?usage: $0 stop-started FILE}" ;;
+  *) die "usage: $0 up|services|worker|stop-worker|codec-server|secrets|stop-started FILE|down|status" ;;
   down)
+    stop_codec_server
     stop_worker
     scripts/temporal.sh down
     scripts/postgres.sh down
     ;;
   status)
     if pid=$(worker_pid); then say "worker running (pid $pid)"; else say "worker not running"; fi
+    if pid=$(codec_pid); then say "codec server running (pid $pid, http://$CODEC_ADDR)"; else say "codec server not running"; fi
     scripts/temporal.sh status || true
     pg_lsclusters 2>/dev/null || true
     ;;
-  *) die "usage: $0 up|services|worker|stop-worker|stop-started FILE|down|status" ;;
+  *) die "usage: $0 up|services|worker|stop-worker|codec-server|secrets|stop-started FILE|down|status" ;;
 esac

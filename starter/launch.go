@@ -349,7 +349,7 @@ func (l *launcher) startOne(ctx context.Context, t store.LaunchTarget) error {
 		WorkflowIDConflictPolicy:                 enums.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
 		TypedSearchAttributes:                    workflows.StartSearchAttributes(in, tr.Expect),
-		StaticSummary:                            launchSummary(t, tr.Expect, deadline),
+		StaticSummary:                            launchSummary(t.PartnerID, t.OldTier, tr.Expect, deadline),
 	}
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -358,11 +358,10 @@ func (l *launcher) startOne(ctx context.Context, t store.LaunchTarget) error {
 }
 
 // launchSummary is the one line the Web UI shows for a workflow, e.g.
-// "Acme SARL · Enterprise → Enterprise by 2010-01-14".
-func launchSummary(t store.LaunchTarget, expected string, deadline time.Time) string {
-	name := t.Name
-	if name == "" {
-		name = t.PartnerID
-	}
-	return fmt.Sprintf("%s · %s → %s by %s", name, t.OldTier, expected, deadline.UTC().Format(time.DateOnly))
+// "R-02 · Enterprise → Enterprise by 2010-01-14". It names the partner by
+// ID, never by name: the summary is shown to anyone who can list
+// workflows, and an operator with the codec server reads the name in the
+// input and state.
+func launchSummary(partnerID, oldTier, expected string, deadline time.Time) string {
+	return fmt.Sprintf("%s · %s → %s by %s", partnerID, oldTier, expected, deadline.UTC().Format(time.DateOnly))
 }

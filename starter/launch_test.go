@@ -354,8 +354,8 @@ func TestLaunchProgress(t *testing.T) {
 			t.Errorf("bar %q lacks %q", bar, want)
 		}
 	}
-	if got := launchSummary(store.LaunchTarget{PartnerID: "p", Name: "Acme SARL", OldTier: "Enterprise"}, "Enterprise",
-		time.Date(2010, 1, 14, 0, 0, 0, 0, time.UTC)); got != "Acme SARL · Enterprise → Enterprise by 2010-01-14" {
+	if got := launchSummary("R-02", "Enterprise", "Enterprise",
+		time.Date(2010, 1, 14, 0, 0, 0, 0, time.UTC)); got != "R-02 · Enterprise → Enterprise by 2010-01-14" {
 		t.Errorf("summary %q", got)
 	}
 	if _, err := program.Load("x.yaml", []byte(opsProgramYAML)); err != nil {

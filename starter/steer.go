@@ -17,8 +17,8 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/converter"
 
+	"github.com/tiershift/tiershift/codec"
 	"github.com/tiershift/tiershift/logging"
 	"github.com/tiershift/tiershift/program"
 	"github.com/tiershift/tiershift/store"
@@ -346,7 +346,13 @@ func (e *opsEnv) batchSignal(ctx context.Context, out io.Writer, t target, signa
 	if cnt.GetCount() == 0 {
 		return nil
 	}
-	payloads, err := converter.GetDefaultDataConverter().ToPayloads(arg)
+	// Encrypted like every payload the client sends: a batch operation's
+	// input is handed to the server as it is.
+	dc, err := codec.DataConverterFor(e.cfg)
+	if err != nil {
+		return err
+	}
+	payloads, err := dc.ToPayloads(arg)
 	if err != nil {
 		return fmt.Errorf("encode %s signal: %w", signal, err)
 	}

@@ -14,7 +14,6 @@ import (
 // launcher shows in the workflow's summary.
 type LaunchTarget struct {
 	PartnerID string
-	Name      string
 	OldTier   string
 	// Stage is the enrollment's stage: anything but StageEnrolled means its
 	// workflow has already run and written it.
@@ -28,8 +27,8 @@ func (s *Store) LaunchTargets(ctx context.Context, campaignID, afterPartnerID st
 		limit = 1000
 	}
 	rows, err := s.DB.Query(ctx, `
-		SELECT e.partner_id, p.name, e.old_tier, e.stage
-		FROM enrollments e JOIN partners p ON p.partner_id = e.partner_id
+		SELECT e.partner_id, e.old_tier, e.stage
+		FROM enrollments e
 		WHERE e.campaign_id = $1 AND e.partner_id > $2
 		ORDER BY e.partner_id LIMIT $3`, campaignID, afterPartnerID, limit)
 	if err != nil {
@@ -39,7 +38,7 @@ func (s *Store) LaunchTargets(ctx context.Context, campaignID, afterPartnerID st
 	out := make([]LaunchTarget, 0, min(limit, 1024))
 	for rows.Next() {
 		var t LaunchTarget
-		if err := rows.Scan(&t.PartnerID, &t.Name, &t.OldTier, &t.Stage); err != nil {
+		if err := rows.Scan(&t.PartnerID, &t.OldTier, &t.Stage); err != nil {
 			return nil, fmt.Errorf("list launch targets of campaign %q: %w", campaignID, err)
 		}
 		out = append(out, t)

@@ -5,6 +5,7 @@ package temporalx
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -14,19 +15,28 @@ import (
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/tiershift/tiershift/codec"
 	"github.com/tiershift/tiershift/config"
 	"github.com/tiershift/tiershift/logging"
 	"github.com/tiershift/tiershift/workflows"
 )
 
 // Dial connects to Temporal and checks that it answers, naming the address
-// in the error so an operator knows what to start.
+// in the error so an operator knows what to start. Every payload the client
+// sends is encrypted with the configured keys (package codec): the worker and
+// every starter command dial here, so none writes personal data in clear.
 func Dial(ctx context.Context, cfg config.Config, log zerolog.Logger) (client.Client, error) {
-	c, err := client.DialContext(ctx, client.Options{
+	opts := client.Options{
 		HostPort:  cfg.TemporalAddress,
 		Namespace: cfg.TemporalNamespace,
 		Logger:    logging.NewTemporalLogger(log.Level(maxLevel(log.GetLevel(), zerolog.WarnLevel))),
-	})
+	}
+	if err := codec.Apply(cfg, &opts); errors.Is(err, codec.ErrNoKeys) {
+		log.Warn().Msgf("payloads go to Temporal in clear, partners' names and email addresses included: set %s (or %s) to encrypt them", config.EnvCodecKeyFile, config.EnvCodecKeys)
+	} else if err != nil {
+		return nil, err
+	}
+	c, err := client.DialContext(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("connect to Temporal at %s (namespace %s): %w; is the server running? `make up` starts the dev server", cfg.TemporalAddress, cfg.TemporalNamespace, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -19,6 +20,7 @@ import (
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 
+	"github.com/tiershift/tiershift/codec"
 	"github.com/tiershift/tiershift/config"
 	"github.com/tiershift/tiershift/internal/servicetest"
 )
@@ -60,11 +62,18 @@ func Client(t testing.TB) client.Client {
 func dial(addr, namespace string) (client.Client, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), DialTimeout)
 	defer cancel()
-	c, err := client.DialContext(ctx, client.Options{
-		HostPort:  addr,
-		Namespace: namespace,
-		Logger:    quietLogger(),
-	})
+	// The same payload codec as the worker and the starter under test
+	// (TIERSHIFT_CODEC_KEY_FILE or TIERSHIFT_CODEC_KEYS, which make test
+	// sets): a test's worker must read what the starter encrypts.
+	cfg, err := config.FromEnv()
+	if err != nil {
+		return nil, err
+	}
+	opts := client.Options{HostPort: addr, Namespace: namespace, Logger: quietLogger()}
+	if err := codec.Apply(cfg, &opts); err != nil && !errors.Is(err, codec.ErrNoKeys) {
+		return nil, err
+	}
+	c, err := client.DialContext(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", addr, err)
 	}
