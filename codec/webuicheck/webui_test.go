@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -103,7 +104,7 @@ func TestWebUIShowsDecodedPayloadsOnlyThroughTheCodecServer(t *testing.T) {
 	if err := run.Get(ctx, &result); err != nil {
 		t.Fatal(err)
 	}
-	page := fmt.Sprintf("%s/namespaces/default/workflows/%s/%s/history", uiOrigin, run.GetID(), run.GetRunID())
+	page := fmt.Sprintf("%s/namespaces/default/workflows/%s/%s/history", uiOrigin, url.PathEscape(run.GetID()), run.GetRunID())
 	shots := os.Getenv("TIERSHIFT_UI_SCREENSHOTS")
 	if shots == "" {
 		shots = t.TempDir()
@@ -119,6 +120,10 @@ func TestWebUIShowsDecodedPayloadsOnlyThroughTheCodecServer(t *testing.T) {
 	without := browse(ctx, t, chromium, page, filepath.Join(shots, "without-codec-server.png"))
 	if !strings.Contains(without, run.GetID()) {
 		t.Errorf("without the codec server the page did not load the workflow (no %q in it)", run.GetID())
+	}
+	// The raw payloads instead: their metadata, base64 as the UI shows it.
+	if marker := base64.StdEncoding.EncodeToString([]byte(codec.EncodingEncrypted)); !strings.Contains(without, marker) {
+		t.Errorf("without the codec server the page does not show the encrypted payloads (no %q)", marker)
 	}
 	for _, secretText := range []string{contactEmail, contactName, "kerbrat"} {
 		if strings.Contains(strings.ToLower(without), strings.ToLower(secretText)) {
