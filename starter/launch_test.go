@@ -20,6 +20,8 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tiershift/tiershift/activities"
+	"github.com/tiershift/tiershift/codec"
+	"github.com/tiershift/tiershift/config"
 	"github.com/tiershift/tiershift/internal/pgtest"
 	"github.com/tiershift/tiershift/internal/temporaltest"
 	"github.com/tiershift/tiershift/program"
@@ -252,8 +254,12 @@ func TestLaunchTwiceStartsOneWorkflowPerPartner(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s := d.GetExecutionConfig().GetUserMetadata().GetSummary(); s == nil || !strings.Contains(string(s.GetData()), "Partner p1 · Enterprise → Gold by") {
-		t.Errorf("summary: %v", s)
+	// The summary names the partner by ID, never by name (it is a payload
+	// like any other, so it is read through the configured codec).
+	var summary string
+	if s := d.GetExecutionConfig().GetUserMetadata().GetSummary(); s == nil || f.dataConverter().FromPayload(s, &summary) != nil ||
+		!strings.HasPrefix(summary, "p1 · Enterprise → Gold by") || strings.Contains(summary, "Partner p1") {
+		t.Errorf("summary: %q (%v)", summary, s)
 	}
 
 	// The start carries the program's ID, not the program: the worker loads
@@ -263,7 +269,7 @@ func TestLaunchTwiceStartsOneWorkflowPerPartner(t *testing.T) {
 		t.Fatal(err)
 	}
 	var in workflows.TransitionInput
-	if err := converter.GetDefaultDataConverter().FromPayloads(first.GetWorkflowExecutionStartedEventAttributes().GetInput(), &in); err != nil {
+	if err := f.dataConverter().FromPayloads(first.GetWorkflowExecutionStartedEventAttributes().GetInput(), &in); err != nil {
 		t.Fatal(err)
 	}
 	if in.Program != nil || in.ProgramID != "ops-test" {
@@ -274,6 +280,21 @@ func TestLaunchTwiceStartsOneWorkflowPerPartner(t *testing.T) {
 	if st.Stage != workflows.StageWaitingLaunch || st.ExpectedTier != "Gold" || !st.Deadline.Equal(launchDay.AddDate(0, 6, 0)) {
 		t.Errorf("status of p1 = %+v; want waiting for launch, Gold due six months after %s", st, launchAt)
 	}
+}
+
+// dataConverter reads payloads as the starter under test wrote them: with
+// the codec of TIERSHIFT_CODEC_KEY_FILE or TIERSHIFT_CODEC_KEYS if set.
+func (f *opsFixture) dataConverter() converter.DataConverter {
+	f.t.Helper()
+	cfg, err := config.FromEnv()
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	dc, err := codec.DataConverterFor(cfg)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return dc
 }
 
 // waitStatus queries a partner's transition, polling until its first
