@@ -61,8 +61,8 @@ each transition, until the namespace's retention after it closed.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.partner, "partner", "", "the partner to forget (every campaign)")
-	f.StringVar(&o.campaign, "campaign", "", "forget every partner enrolled in this campaign")
+	partnerFlag(f, &o.partner, "the partner to forget (every campaign)")
+	campaignFlag(f, &o.campaign)
 	f.StringVar(&o.reason, "reason", "", "why (the erasure request), for the audit trail (required)")
 	f.StringVar(&o.actor, "actor", defaultActor(), "who erases, for the audit trail")
 	f.BoolVar(&o.withdraw, "withdraw", false, "withdraw transitions that still run first, instead of refusing")
