@@ -14,7 +14,7 @@ type Erasure struct {
 	PartnerID string
 	// Partners, Emails and FactChanges count the rows this call blanked;
 	// all zero when an earlier erasure already had (the call is idempotent).
-	Partners, Emails, FactChanges int64
+	Partners, Emails, EmailEvents, FactChanges int64
 	// ErasedAt is when the partner was first erased (zero if never).
 	ErasedAt time.Time
 	// Enrollments are the partner's transitions, what Temporal may still
@@ -29,12 +29,12 @@ type EnrollmentRef struct {
 }
 
 // Changed reports whether the call blanked anything.
-func (e Erasure) Changed() bool { return e.Partners+e.Emails+e.FactChanges > 0 }
+func (e Erasure) Changed() bool { return e.Partners+e.Emails+e.EmailEvents+e.FactChanges > 0 }
 
 // ForgetPartner blanks a partner's personal data in one transaction: the
 // name and address on its partner row, the recipient, subject and bodies
 // of every email to it (the bodies greet the contact by name and quote the
-// record), and the old and new values of its fact changes. It keeps what
+// record) and SendGrid's delivery events about them, and the old and new values of its fact changes. It keeps what
 // the audit needs: IDs, tiers, facts, stages, outcomes, tier changes,
 // email kinds, statuses, provider IDs and dates, and which fact changed
 // when. A call that blanked something appends one row to the erasures
@@ -63,11 +63,21 @@ func (s *Store) ForgetPartner(ctx context.Context, partnerID, actor, reason stri
 		}
 		out.Partners = tag.RowsAffected()
 		if tag, err = tx.Exec(ctx, `
-			UPDATE emails SET to_email = '', subject = '', body_text = '', body_html = ''
-			WHERE partner_id = $1 AND (to_email <> '' OR subject <> '' OR body_text <> '' OR body_html <> '')`, partnerID); err != nil {
+			UPDATE emails SET to_email = '', subject = '', body_text = '', body_html = '', delivery_reason = NULL
+			WHERE partner_id = $1
+			  AND (to_email <> '' OR subject <> '' OR body_text <> '' OR body_html <> '' OR delivery_reason IS NOT NULL)`, partnerID); err != nil {
 			return fmt.Errorf("blank the emails: %w", err)
 		}
 		out.Emails = tag.RowsAffected()
+		// SendGrid's delivery events quote the recipient (and bounce
+		// reasons often do): the event, its time and its email stay.
+		if tag, err = tx.Exec(ctx, `
+			UPDATE email_events ev SET payload = '{}'::jsonb, reason = NULL
+			FROM emails e
+			WHERE ev.email_id = e.id AND e.partner_id = $1 AND (ev.payload <> '{}'::jsonb OR ev.reason IS NOT NULL)`, partnerID); err != nil {
+			return fmt.Errorf("blank the delivery events: %w", err)
+		}
+		out.EmailEvents = tag.RowsAffected()
 		if tag, err = tx.Exec(ctx, `
 			UPDATE partner_fact_changes SET old_value = NULL, new_value = NULL
 			WHERE partner_id = $1 AND (old_value IS NOT NULL OR new_value IS NOT NULL)`, partnerID); err != nil {
@@ -76,8 +86,8 @@ func (s *Store) ForgetPartner(ctx context.Context, partnerID, actor, reason stri
 		out.FactChanges = tag.RowsAffected()
 		if out.Changed() {
 			if _, err := tx.Exec(ctx, `
-				INSERT INTO erasures (partner_id, actor, reason, partners, emails, fact_changes)
-				VALUES ($1, $2, $3, $4, $5, $6)`, partnerID, actor, reason, out.Partners, out.Emails, out.FactChanges); err != nil {
+				INSERT INTO erasures (partner_id, actor, reason, partners, emails, email_events, fact_changes)
+				VALUES ($1, $2, $3, $4, $5, $6, $7)`, partnerID, actor, reason, out.Partners, out.Emails, out.EmailEvents, out.FactChanges); err != nil {
 				return fmt.Errorf("write the erasure to the audit: %w", err)
 			}
 		}

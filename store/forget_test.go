@@ -24,11 +24,14 @@ func TestForgetPartnerBlanksPersonalDataKeepsTheAuditAndIsIdempotent(t *testing.
 			"transition/c1/"+p, p)
 	}
 
+	db.Exec(t, `INSERT INTO email_events (sg_event_id, email_id, event, occurred_at, reason, payload)
+		SELECT 'ev-' || partner_id, id, 'bounce', now(), '550 no such user ' || partner_id || '@example.com',
+		       jsonb_build_object('email', partner_id || '@example.com', 'event', 'bounce') FROM emails`)
 	got, err := s.ForgetPartner(ctx, "p1", "dpo", "request 2026-117")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Partners != 1 || got.Emails != 1 || got.FactChanges != 1 || got.ErasedAt.IsZero() {
+	if got.Partners != 1 || got.Emails != 1 || got.EmailEvents != 1 || got.FactChanges != 1 || got.ErasedAt.IsZero() {
 		t.Fatalf("first erasure: %+v", got)
 	}
 	if len(got.Enrollments) != 1 || got.Enrollments[0].WorkflowID != "transition/c1/p1" || got.Enrollments[0].PartnerID != "p1" {
@@ -40,7 +43,8 @@ func TestForgetPartnerBlanksPersonalDataKeepsTheAuditAndIsIdempotent(t *testing.
 		`SELECT count(*) FROM emails WHERE partner_id = 'p1' AND (to_email <> '' OR subject <> '' OR body_text <> '' OR body_html <> '')`,
 		`SELECT count(*) FROM partner_fact_changes WHERE partner_id = 'p1' AND (old_value IS NOT NULL OR new_value IS NOT NULL)`,
 		`SELECT count(*) FROM (SELECT row_to_json(t)::text AS j FROM partners t UNION ALL SELECT row_to_json(t)::text FROM emails t
-			UNION ALL SELECT row_to_json(t)::text FROM partner_fact_changes t) a WHERE j LIKE '%Partner p1%' OR j LIKE '%p1@example.com%'`,
+			UNION ALL SELECT row_to_json(t)::text FROM partner_fact_changes t UNION ALL SELECT row_to_json(t)::text FROM email_events t) a
+			WHERE j LIKE '%Partner p1%' OR j LIKE '%p1@example.com%'`,
 	} {
 		if n := count(t, db, q); n != 0 {
 			t.Errorf("%d rows still hold personal data: %s", n, q)
@@ -61,6 +65,12 @@ func TestForgetPartnerBlanksPersonalDataKeepsTheAuditAndIsIdempotent(t *testing.
 		t.Errorf("enrollment lost")
 	}
 	// Other partners are untouched.
+	if n := count(t, db, `SELECT count(*) FROM email_events WHERE sg_event_id = 'ev-p1' AND event = 'bounce' AND email_id IS NOT NULL`); n != 1 {
+		t.Errorf("delivery event lost its kind")
+	}
+	if n := count(t, db, `SELECT count(*) FROM email_events WHERE sg_event_id = 'ev-p2' AND payload ? 'email'`); n != 1 {
+		t.Errorf("p2's delivery event was blanked too")
+	}
 	if n := count(t, db, `SELECT count(*) FROM emails WHERE partner_id = 'p2' AND body_text = 'Dear Partner p2'`); n != 1 {
 		t.Errorf("p2's email was blanked too")
 	}

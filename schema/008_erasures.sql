@@ -11,6 +11,7 @@ CREATE TABLE erasures (
     reason        text NOT NULL,
     partners      integer NOT NULL,
     emails        integer NOT NULL,
+    email_events  integer NOT NULL,
     fact_changes  integer NOT NULL,
     erased_at     timestamptz NOT NULL DEFAULT now()
 );
