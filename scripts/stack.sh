@@ -190,7 +190,9 @@ case "${1:-up}" in
   services) services ;;
   worker) worker ;;
   stop-worker) stop_worker ;;
-  *) die "usage: $0 up|services|worker|stop-worker|codec-server|secrets|stop-started FILE|down|status" ;;
+  stop-started) stop_started "${2:?usage: $0 stop-started FILE}" ;;
+  codec-server) codec_server ;;
+  secrets) secrets ;;
   down)
     stop_codec_server
     stop_worker
