@@ -4,31 +4,44 @@ package config
 
 import (
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"go.temporal.io/sdk/contrib/envconfig"
 )
 
 // Environment variable names. docker-compose.yml uses exactly these; a test
 // checks that the two agree.
 const (
-	EnvDatabaseURL       = "DATABASE_URL"
-	EnvTemporalAddress   = "TEMPORAL_ADDRESS"
-	EnvTemporalNamespace = "TEMPORAL_NAMESPACE"
-	EnvTaskQueue         = "TIERSHIFT_TASK_QUEUE"
-	EnvEmailTaskQueue    = "TIERSHIFT_EMAIL_TASK_QUEUE"
-	EnvEmailRate         = "TIERSHIFT_EMAIL_RATE"
-	EnvEmailConfirm      = "TIERSHIFT_EMAIL_CONFIRM_WINDOW"
-	EnvWorkflowPollers   = "TIERSHIFT_WORKFLOW_POLLERS"
-	EnvActivityPollers   = "TIERSHIFT_ACTIVITY_POLLERS"
-	EnvMaxActivities     = "TIERSHIFT_MAX_CONCURRENT_ACTIVITIES"
-	EnvMaxWorkflowTasks  = "TIERSHIFT_MAX_CONCURRENT_WORKFLOW_TASKS"
-	EnvStickyCacheSize   = "TIERSHIFT_STICKY_CACHE_SIZE"
-	EnvStickyTimeout     = "TIERSHIFT_STICKY_TIMEOUT"
-	EnvDBMaxConns        = "TIERSHIFT_DB_MAX_CONNS"
-	EnvPprofAddr         = "TIERSHIFT_PPROF_ADDR"
-	EnvSendGridAPIKey    = "SENDGRID_API_KEY"
+	EnvDatabaseURL = "DATABASE_URL"
+	// The Temporal connection is read by the SDK's environment configuration
+	// (go.temporal.io/sdk/contrib/envconfig), the names the Temporal CLI and
+	// every SDK read: a TOML profile (TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE)
+	// overridden by these variables. The ones tiershift's files mention:
+	EnvTemporalAddress    = "TEMPORAL_ADDRESS"
+	EnvTemporalNamespace  = "TEMPORAL_NAMESPACE"
+	EnvTemporalAPIKey     = "TEMPORAL_API_KEY"
+	EnvTemporalTLS        = "TEMPORAL_TLS"
+	EnvTemporalTLSCert    = "TEMPORAL_TLS_CLIENT_CERT_PATH"
+	EnvTemporalTLSKey     = "TEMPORAL_TLS_CLIENT_KEY_PATH"
+	EnvTemporalTLSCA      = "TEMPORAL_TLS_SERVER_CA_CERT_PATH"
+	EnvTemporalTLSName    = "TEMPORAL_TLS_SERVER_NAME"
+	EnvTemporalConfigFile = "TEMPORAL_CONFIG_FILE"
+	EnvTemporalProfile    = "TEMPORAL_PROFILE"
+	EnvTaskQueue          = "TIERSHIFT_TASK_QUEUE"
+	EnvEmailTaskQueue     = "TIERSHIFT_EMAIL_TASK_QUEUE"
+	EnvEmailRate          = "TIERSHIFT_EMAIL_RATE"
+	EnvEmailConfirm       = "TIERSHIFT_EMAIL_CONFIRM_WINDOW"
+	EnvWorkflowPollers    = "TIERSHIFT_WORKFLOW_POLLERS"
+	EnvActivityPollers    = "TIERSHIFT_ACTIVITY_POLLERS"
+	EnvMaxActivities      = "TIERSHIFT_MAX_CONCURRENT_ACTIVITIES"
+	EnvMaxWorkflowTasks   = "TIERSHIFT_MAX_CONCURRENT_WORKFLOW_TASKS"
+	EnvStickyCacheSize    = "TIERSHIFT_STICKY_CACHE_SIZE"
+	EnvStickyTimeout      = "TIERSHIFT_STICKY_TIMEOUT"
+	EnvDBMaxConns         = "TIERSHIFT_DB_MAX_CONNS"
+	EnvPprofAddr          = "TIERSHIFT_PPROF_ADDR"
+	EnvSendGridAPIKey     = "SENDGRID_API_KEY"
 	// EnvCodecKeyFile and EnvCodecKeys hold the payload encryption keys
 	// (package codec): a file of ID:BASE64 lines, or the same entries
 	// separated by commas. Never a flag: flags show in the process list.
@@ -80,7 +93,12 @@ const (
 
 // Config is the settings of one process.
 type Config struct {
-	DatabaseURL       string
+	DatabaseURL string
+	// Temporal is the connection profile envconfig loaded (TOML profile, then
+	// the TEMPORAL_* variables): API key, TLS, gRPC headers. Its address and
+	// namespace are resolved into the two fields below, which are what the
+	// dial uses, so a test can point a loaded configuration elsewhere.
+	Temporal          envconfig.ClientConfigProfile
 	TemporalAddress   string
 	TemporalNamespace string
 	TaskQueue         string
@@ -117,10 +135,11 @@ func (c Config) CaptureMode() bool { return c.SendGridAPIKey == "" }
 
 // FromEnv reads the configuration, reporting every malformed variable at once.
 func FromEnv() (Config, error) {
-	return fromLookup(os.LookupEnv)
+	return fromLookup(envconfig.EnvLookupOS)
 }
 
-func fromLookup(lookup func(string) (string, bool)) (Config, error) {
+func fromLookup(env envconfig.EnvLookup) (Config, error) {
+	lookup := env.LookupEnv
 	var problems []string
 	str := func(name, def string) string {
 		if v, ok := lookup(name); ok && strings.TrimSpace(v) != "" {
@@ -141,26 +160,24 @@ func fromLookup(lookup func(string) (string, bool)) (Config, error) {
 		return n
 	}
 	c := Config{
-		DatabaseURL:       str(EnvDatabaseURL, DefaultDatabaseURL),
-		TemporalAddress:   str(EnvTemporalAddress, DefaultTemporalAddress),
-		TemporalNamespace: str(EnvTemporalNamespace, DefaultTemporalNamespace),
-		TaskQueue:         str(EnvTaskQueue, DefaultTaskQueue),
-		EmailTaskQueue:    str(EnvEmailTaskQueue, ""),
-		EmailRate:         DefaultEmailRate,
-		WorkflowPollers:   num(EnvWorkflowPollers, DefaultWorkflowPollers),
-		ActivityPollers:   num(EnvActivityPollers, 0),
-		MaxActivities:     num(EnvMaxActivities, 0),
-		MaxWorkflowTasks:  num(EnvMaxWorkflowTasks, 0),
-		StickyCacheSize:   num(EnvStickyCacheSize, DefaultStickyCacheSize),
-		StickyTimeout:     DefaultStickyTimeout,
-		DBMaxConns:        int32(num(EnvDBMaxConns, 0)),
-		PprofAddr:         str(EnvPprofAddr, ""),
-		SendGridAPIKey:    str(EnvSendGridAPIKey, ""),
-		CodecKeyFile:      str(EnvCodecKeyFile, ""),
-		CodecKeys:         str(EnvCodecKeys, ""),
-		SendGridAPIURL:    str(EnvSendGridAPIURL, DefaultSendGridAPIURL),
-		LogFormat:         str(EnvLogFormat, "auto"),
-		LogLevel:          str(EnvLogLevel, "info"),
+		DatabaseURL:      str(EnvDatabaseURL, DefaultDatabaseURL),
+		TaskQueue:        str(EnvTaskQueue, DefaultTaskQueue),
+		EmailTaskQueue:   str(EnvEmailTaskQueue, ""),
+		EmailRate:        DefaultEmailRate,
+		WorkflowPollers:  num(EnvWorkflowPollers, DefaultWorkflowPollers),
+		ActivityPollers:  num(EnvActivityPollers, 0),
+		MaxActivities:    num(EnvMaxActivities, 0),
+		MaxWorkflowTasks: num(EnvMaxWorkflowTasks, 0),
+		StickyCacheSize:  num(EnvStickyCacheSize, DefaultStickyCacheSize),
+		StickyTimeout:    DefaultStickyTimeout,
+		DBMaxConns:       int32(num(EnvDBMaxConns, 0)),
+		PprofAddr:        str(EnvPprofAddr, ""),
+		SendGridAPIKey:   str(EnvSendGridAPIKey, ""),
+		CodecKeyFile:     str(EnvCodecKeyFile, ""),
+		CodecKeys:        str(EnvCodecKeys, ""),
+		SendGridAPIURL:   str(EnvSendGridAPIURL, DefaultSendGridAPIURL),
+		LogFormat:        str(EnvLogFormat, "auto"),
+		LogLevel:         str(EnvLogLevel, "info"),
 	}
 	if v := str(EnvEmailRate, ""); v != "" {
 		r, err := strconv.ParseFloat(v, 64)
@@ -192,16 +209,63 @@ func fromLookup(lookup func(string) (string, bool)) (Config, error) {
 	default:
 		problems = append(problems, fmt.Sprintf("%s=%q: want auto, json or console", EnvLogFormat, c.LogFormat))
 	}
+	if err := c.loadTemporal(env); err != nil {
+		problems = append(problems, err.Error())
+	}
 	if len(problems) > 0 {
 		return c, fmt.Errorf("configuration: %s", strings.Join(problems, "; "))
 	}
 	return c, nil
 }
 
+// loadTemporal reads the Temporal connection the way the Temporal CLI and
+// SDKs do, fills in the local defaults for an unset address or namespace,
+// and checks the profile once here (TLS files readable, cert and key
+// paired), so a bad setting is refused at start with the variable's name.
+func (c *Config) loadTemporal(env envconfig.EnvLookup) error {
+	prof, err := envconfig.LoadClientConfigProfile(envconfig.LoadClientConfigProfileOptions{EnvLookup: env, ConfigFileStrict: true})
+	if err != nil {
+		file, _ := env.LookupEnv(EnvTemporalConfigFile)
+		if file == "" {
+			file = envconfig.DefaultConfigFilePath() + " (the default; " + EnvTemporalConfigFile + " names another)"
+		}
+		profile, _ := env.LookupEnv(EnvTemporalProfile)
+		if profile == "" {
+			profile = envconfig.DefaultConfigFileProfile
+		}
+		return fmt.Errorf("the Temporal connection profile %q in %s: %w", profile, file, err)
+	}
+	c.Temporal = prof
+	c.TemporalAddress = strings.TrimSpace(prof.Address)
+	if c.TemporalAddress == "" {
+		c.TemporalAddress = DefaultTemporalAddress
+	}
+	c.TemporalNamespace = strings.TrimSpace(prof.Namespace)
+	if c.TemporalNamespace == "" {
+		c.TemporalNamespace = DefaultTemporalNamespace
+	}
+	if _, err := prof.ToClientOptions(envconfig.ToClientOptionsRequest{}); err != nil {
+		return fmt.Errorf("the Temporal connection to %s (%s, %s, %s, %s): %w",
+			c.TemporalAddress, EnvTemporalTLSCert, EnvTemporalTLSKey, EnvTemporalTLSCA, EnvTemporalAPIKey, err)
+	}
+	return nil
+}
+
+// TemporalTLS reports whether the Temporal connection uses TLS: set by a
+// TLS setting, or implied by an API key (Temporal Cloud), as envconfig does.
+func (c Config) TemporalTLS() bool {
+	if c.Temporal.TLS != nil {
+		return !c.Temporal.TLS.Disabled
+	}
+	return c.Temporal.APIKey != ""
+}
+
 // Names lists every environment variable tiershift reads.
 func Names() []string {
 	return []string{
-		EnvDatabaseURL, EnvTemporalAddress, EnvTemporalNamespace, EnvTaskQueue,
+		EnvDatabaseURL, EnvTemporalAddress, EnvTemporalNamespace, EnvTemporalAPIKey, EnvTemporalTLS,
+		EnvTemporalTLSCert, EnvTemporalTLSKey, EnvTemporalTLSCA, EnvTemporalTLSName, EnvTemporalConfigFile,
+		EnvTemporalProfile, EnvTaskQueue,
 		EnvEmailTaskQueue, EnvEmailRate, EnvEmailConfirm, EnvWorkflowPollers, EnvActivityPollers,
 		EnvMaxActivities, EnvMaxWorkflowTasks, EnvStickyCacheSize, EnvStickyTimeout, EnvDBMaxConns, EnvPprofAddr,
 		EnvSendGridAPIKey, EnvSendGridAPIURL, EnvLogFormat, EnvLogLevel,

@@ -46,6 +46,7 @@ func main() {
 func run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	log.Info().
 		Str("temporal", cfg.TemporalAddress).Str("namespace", cfg.TemporalNamespace).
+		Bool("temporal_tls", cfg.TemporalTLS()).Str("temporal_api_key", logging.Redact(cfg.Temporal.APIKey)).
 		Str("task_queue", cfg.TaskQueue).Str("email_task_queue", cfg.EmailTaskQueue).
 		Float64("email_rate", cfg.EmailRate).Bool("capture_mode", cfg.CaptureMode()).
 		Str("sendgrid_api_key", logging.Redact(cfg.SendGridAPIKey)).
