@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -504,6 +505,11 @@ func (m *Mailer) prepare(in SendEmailInput) (to *mail.Address, msg email.Message
 	if strings.TrimSpace(in.Settings.FromEmail) == "" && !m.Capture {
 		return nil, msg, "the program's emails.from_email is empty"
 	}
+	if HasCalendar(in.Kind) {
+		if _, err := DeadlineCalendar(in, msg.Locale); err != nil {
+			return nil, msg, err.Error()
+		}
+	}
 	return to, msg, ""
 }
 
@@ -533,6 +539,17 @@ func (m *Mailer) build(in SendEmailInput, emailID int64, to *mail.Address, msg e
 		out.AddContent(sgmail.NewContent("text/plain", msg.Text), sgmail.NewContent("text/html", msg.HTML))
 	}
 	out.AddPersonalizations(p)
+	if HasCalendar(in.Kind) {
+		// prepare has written it once already: it cannot fail here.
+		if cal, err := DeadlineCalendar(in, msg.Locale); err == nil {
+			a := sgmail.NewAttachment()
+			a.SetContent(base64.StdEncoding.EncodeToString(cal))
+			a.SetType(CalendarContentType)
+			a.SetFilename(CalendarFilename)
+			a.SetDisposition("attachment")
+			out.AddAttachment(a)
+		}
+	}
 	out.SetCustomArg("campaign_id", in.CampaignID)
 	out.SetCustomArg("partner_id", in.PartnerID)
 	out.SetCustomArg("kind", string(in.Kind))

@@ -418,7 +418,7 @@ func (t *transition) sendEmail(ctx workflow.Context, kind email.Kind, step strin
 	in := contract.SendEmailInput{
 		WorkflowID: t.id, Step: step, CampaignID: t.in.CampaignID, PartnerID: t.in.PartnerID,
 		Kind: kind, To: t.s.Partner.Email, ToName: t.s.Partner.Name, Locale: t.locale(),
-		Data: data, Settings: t.prog.Emails,
+		Data: data, Settings: t.prog.Emails, CalendarSequence: t.s.DeadlineRevision,
 	}
 	res, err := contract.SendEmail.Execute(emailOptions(ctx, t.emailQueue, kind), in).Get(ctx)
 	switch {

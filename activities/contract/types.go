@@ -115,6 +115,10 @@ type SendEmailInput struct {
 	Locale     string         `json:"locale"`
 	Data       email.Data     `json:"data"`
 	Settings   program.Emails `json:"settings"`
+	// CalendarSequence is the SEQUENCE of the deadline's calendar entry:
+	// the transition's deadline revision, so an extension's entry (same
+	// UID) replaces the announcement's in the partner's calendar.
+	CalendarSequence int `json:"calendar_sequence,omitempty"`
 }
 
 // Email delivery statuses, as stored in the emails table.
