@@ -114,6 +114,7 @@ func TestRehearsalCampaignSurvivesFaults(t *testing.T) {
 	}
 	ft := &failureLog{T: t}
 	t.Cleanup(ft.summarize)
+	useOwnCodecKey(t)
 	s := &stack{t: ft, bin: t.TempDir(), cluster: pgtest.NewCluster(t), tc: temporaltest.Client(t), logs: t.TempDir()}
 	s.db = s.cluster.NewDB(t)
 	s.stub = sendgridstub.New()
@@ -196,6 +197,7 @@ func TestRehearsalCampaignSurvivesFaults(t *testing.T) {
 	s.checkEmails(partners, rejected.PartnerID)
 	s.checkAudit(partners)
 	s.checkVisibility(partners, rejected.PartnerID)
+	s.checkPersonalData(partners)
 	t.Logf("facts sent to %v; %d SendGrid requests, %d accepted", signalled, s.stub.Requests(), s.stub.Accepted())
 }
 
