@@ -182,6 +182,8 @@ type Mailer struct {
 	// (DefaultConfirmWindow if 0).
 	ConfirmWindow time.Duration
 	Log           zerolog.Logger
+	// Metrics, when set, counts each email handled, by kind and status.
+	Metrics Recorder
 }
 
 func (m *Mailer) store() *store.Store { return store.New(m.DB) }
@@ -237,6 +239,14 @@ func NewMailer(db *pgxpool.Pool, apiKey, baseURL string, timeout time.Duration, 
 // Activity before sending (see confirm). Only when the API key cannot read
 // the Email Activity is it sent again unseen: at least once, never lost.
 func (m *Mailer) SendEmail(ctx context.Context, in SendEmailInput) (SendEmailResult, error) {
+	res, err := m.sendEmail(ctx, in)
+	if err == nil && !res.AlreadyDone && m.Metrics != nil {
+		m.Metrics.Email(string(in.Kind), res.Status)
+	}
+	return res, err
+}
+
+func (m *Mailer) sendEmail(ctx context.Context, in SendEmailInput) (SendEmailResult, error) {
 	if in.WorkflowID == "" || in.Step == "" {
 		return SendEmailResult{}, temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("send email: workflow ID %q and step %q must both be set", in.WorkflowID, in.Step), ErrTypeInvalidInput, nil)

@@ -21,6 +21,8 @@ import (
 type Store struct {
 	DB  *store.Store
 	Log zerolog.Logger
+	// Metrics, when set, counts every tier change written.
+	Metrics Recorder
 
 	// programs caches LoadProgram's answers by campaign ID.
 	programs sync.Map
@@ -121,7 +123,27 @@ func (a *Store) ApplyTierChange(ctx context.Context, c TierChange) (TierChangeRe
 	}
 	log.Info().Str("step", c.Step).Str("from_tier", c.FromTier).Str("to_tier", c.ToTier).
 		Str("outcome", c.Outcome).Str("actor", c.Actor).Bool("applied", applied).Msg("tier change")
+	if applied && a.Metrics != nil {
+		// The program is cached per campaign; a worker that never loaded it
+		// (it took the workflow over from another) reads it once.
+		programID := ""
+		if p, err := a.LoadProgram(ctx, CampaignRef{CampaignID: c.CampaignID}); err == nil {
+			programID = p.ID
+		}
+		a.Metrics.Outcome(programID, c.ToTier, c.Outcome)
+	}
 	return TierChangeResult{Applied: applied}, nil
+}
+
+// Recorder is told what the activities did, for the worker's metrics
+// (package metrics). Each call is made once per effect, not per retry.
+type Recorder interface {
+	// Outcome is one tier change written: the program, the tier the partner
+	// now has and the outcome (promoted, kept, demoted, ...).
+	Outcome(program, tier, outcome string)
+	// Email is one email handled for the first time: its kind and status
+	// (sent, captured, failed).
+	Email(kind, status string)
 }
 
 // classify turns errors that no retry can fix into non-retryable ones.

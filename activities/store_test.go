@@ -3,6 +3,8 @@ package activities_test
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +16,7 @@ import (
 	"github.com/tiershift/tiershift/activities"
 	"github.com/tiershift/tiershift/activities/contract"
 	"github.com/tiershift/tiershift/internal/pgtest"
+	"github.com/tiershift/tiershift/metrics"
 	"github.com/tiershift/tiershift/program"
 	"github.com/tiershift/tiershift/store"
 )
@@ -183,4 +186,45 @@ func TestStoreActivitiesInTestEnvironment(t *testing.T) {
 	if !errors.As(err, &appErr) || appErr.Type() != activities.ErrTypeInvalidInput {
 		t.Fatalf("invalid stage update: %v", err)
 	}
+}
+
+// A tier change written counts once in tiershift_outcomes_total, labelled
+// with the campaign's program (read from Postgres by a worker that never
+// loaded it), the tier reached and the outcome; the retry that finds it
+// done does not count again.
+func TestApplyTierChangeCountsTheOutcomeOnce(t *testing.T) {
+	a, _ := newStoreActivities(t)
+	ctx := context.Background()
+	m, err := metrics.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Metrics = m
+	launched := &program.Program{ID: "vmw-2009", Name: "Test", OldTiers: []string{"Premier"},
+		Tiers: []program.Tier{{Name: "Silver"}}, Fallback: "Silver",
+		Transitions: []program.Transition{{From: "Premier", Grace: program.Duration{Months: 6}, Expect: "Silver"}}}
+	if err := a.DB.RecordLaunch(ctx, "c1", "p.yaml", launched, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := a.ApplyTierChange(ctx, demotion); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	want := metrics.OutcomesTotal + `{outcome="demoted",program="vmw-2009",tier="Silver"} 1`
+	if !strings.Contains(rec.Body.String(), want+"\n") {
+		t.Fatalf("metrics do not contain %q:\n%s", want, grepLines(rec.Body.String(), metrics.OutcomesTotal))
+	}
+}
+
+func grepLines(s, substr string) string {
+	var out []string
+	for line := range strings.Lines(s) {
+		if strings.Contains(line, substr) {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "")
 }

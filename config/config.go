@@ -41,6 +41,7 @@ const (
 	EnvStickyTimeout      = "TIERSHIFT_STICKY_TIMEOUT"
 	EnvDBMaxConns         = "TIERSHIFT_DB_MAX_CONNS"
 	EnvPprofAddr          = "TIERSHIFT_PPROF_ADDR"
+	EnvMetricsAddr        = "TIERSHIFT_METRICS_ADDR"
 	EnvSendGridAPIKey     = "SENDGRID_API_KEY"
 	// EnvCodecKeyFile and EnvCodecKeys hold the payload encryption keys
 	// (package codec): a file of ID:BASE64 lines, or the same entries
@@ -127,6 +128,9 @@ type Config struct {
 	// PprofAddr, when set, is where the worker serves net/http/pprof
 	// (e.g. localhost:6060), for profiling; empty serves nothing.
 	PprofAddr string
+	// MetricsAddr, when set, is where the worker serves Prometheus metrics
+	// at /metrics (e.g. 0.0.0.0:9090); empty serves nothing.
+	MetricsAddr string
 }
 
 // CaptureMode reports whether mail is recorded instead of sent: there is no
@@ -172,6 +176,7 @@ func fromLookup(env envconfig.EnvLookup) (Config, error) {
 		StickyTimeout:    DefaultStickyTimeout,
 		DBMaxConns:       int32(num(EnvDBMaxConns, 0)),
 		PprofAddr:        str(EnvPprofAddr, ""),
+		MetricsAddr:      str(EnvMetricsAddr, ""),
 		SendGridAPIKey:   str(EnvSendGridAPIKey, ""),
 		CodecKeyFile:     str(EnvCodecKeyFile, ""),
 		CodecKeys:        str(EnvCodecKeys, ""),
@@ -268,6 +273,7 @@ func Names() []string {
 		EnvTemporalProfile, EnvTaskQueue,
 		EnvEmailTaskQueue, EnvEmailRate, EnvEmailConfirm, EnvWorkflowPollers, EnvActivityPollers,
 		EnvMaxActivities, EnvMaxWorkflowTasks, EnvStickyCacheSize, EnvStickyTimeout, EnvDBMaxConns, EnvPprofAddr,
+		EnvMetricsAddr,
 		EnvSendGridAPIKey, EnvSendGridAPIURL, EnvLogFormat, EnvLogLevel,
 		EnvCodecKeyFile, EnvCodecKeys, EnvCodecToken, EnvCodecTokenFile,
 	}

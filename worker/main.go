@@ -17,12 +17,14 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/rs/zerolog"
+	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tiershift/tiershift/activities"
 	"github.com/tiershift/tiershift/config"
 	"github.com/tiershift/tiershift/logging"
+	"github.com/tiershift/tiershift/metrics"
 	"github.com/tiershift/tiershift/schema"
 	"github.com/tiershift/tiershift/store"
 	"github.com/tiershift/tiershift/temporalx"
@@ -66,7 +68,30 @@ func run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	}
 	defer pool.Close()
 
-	c, err := temporalx.Dial(ctx, cfg, log)
+	// With TIERSHIFT_METRICS_ADDR the SDK's metrics and tiershift's own are
+	// served at /metrics; without it nothing is collected.
+	var (
+		m            *metrics.Metrics
+		dialOpts     []temporalx.Option
+		interceptors []interceptor.WorkerInterceptor
+		recorder     activities.Recorder
+	)
+	if cfg.MetricsAddr != "" {
+		if m, err = metrics.New(); err != nil {
+			return err
+		}
+		addr, stop, err := m.Serve(cfg.MetricsAddr, log)
+		if err != nil {
+			return fmt.Errorf("%s: %w", config.EnvMetricsAddr, err)
+		}
+		defer stop()
+		log.Info().Str("metrics_addr", addr).Msg("serving Prometheus metrics at http://" + addr + "/metrics")
+		dialOpts = append(dialOpts, temporalx.WithMetrics(m.SDKHandler()))
+		interceptors = append(interceptors, m.Interceptor())
+		recorder = m
+	}
+
+	c, err := temporalx.Dial(ctx, cfg, log, dialOpts...)
 	if err != nil {
 		return err
 	}
@@ -85,17 +110,20 @@ func run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 		MaxConcurrentActivityExecutionSize:     cfg.MaxActivities,
 		MaxConcurrentWorkflowTaskExecutionSize: cfg.MaxWorkflowTasks,
 		StickyScheduleToStartTimeout:           cfg.StickyTimeout,
+		Interceptors:                           interceptors,
 	})
 	main.RegisterWorkflowWithOptions(workflows.PartnerTransition, workflow.RegisterOptions{Name: workflows.WorkflowName})
-	(&activities.Store{DB: store.New(pool), Log: log}).Register(main)
+	(&activities.Store{DB: store.New(pool), Log: log, Metrics: recorder}).Register(main)
 
 	mailer := activities.NewMailer(pool, cfg.SendGridAPIKey, cfg.SendGridAPIURL, 0, log)
 	mailer.ConfirmWindow = cfg.EmailConfirmWindow
+	mailer.Metrics = recorder
 	mail := worker.New(c, cfg.EmailTaskQueue, worker.Options{
 		// The server enforces this rate across every worker polling the queue.
 		TaskQueueActivitiesPerSecond:       cfg.EmailRate,
 		MaxConcurrentActivityTaskPollers:   cfg.ActivityPollers,
 		MaxConcurrentActivityExecutionSize: cfg.MaxActivities,
+		Interceptors:                       interceptors,
 	})
 	mailer.Register(mail)
 

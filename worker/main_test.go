@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -72,6 +73,7 @@ func TestWorkerStartsAndStopsOnCancel(t *testing.T) {
 	cfg.EmailTaskQueue = config.EmailQueueFor(cfg.TaskQueue)
 	cfg.SendGridAPIKey = "SG.do-not-log-me"
 	cfg.PprofAddr = "127.0.0.1:0"
+	cfg.MetricsAddr = "127.0.0.1:0"
 	var logs syncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -94,6 +96,19 @@ func TestWorkerStartsAndStopsOnCancel(t *testing.T) {
 		t.Fatalf("GET %s: %v %v; want the pprof handler TIERSHIFT_PPROF_ADDR asked for", pprofURL, resp, err)
 	} else {
 		resp.Body.Close()
+	}
+	// TIERSHIFT_METRICS_ADDR serves the SDK's metrics and tiershift's.
+	metricsURL := "http://" + logField(t, logs.String(), "metrics_addr") + "/metrics"
+	resp, err := http.Get(metricsURL)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %v %v; want the metrics TIERSHIFT_METRICS_ADDR asked for", metricsURL, resp, err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, name := range []string{"temporal_worker_start", "tiershift_email_queue_lag_seconds_count"} {
+		if !strings.Contains(string(body), name) {
+			t.Errorf("%s has no %s", metricsURL, name)
+		}
 	}
 	cancel()
 	select {
