@@ -16,6 +16,8 @@
 #   make histories  re-record workflows/testdata histories against the dev server
 #   make bench      scripts/bench.sh
 #   make bench-go   in-process Go benchmarks, compared with the previous run by benchstat
+#   make cluster    a production-shaped Temporal (4 services, PostgreSQL, UI) on ports 7240-7248 (scripts/cluster.sh)
+#   make cluster-down  stop it
 #   make clean      remove built binaries (bin/worker, bin/starter) and test cache
 #   make distclean  down + remove bin/ (tools too) and .dev/
 #
@@ -70,7 +72,7 @@ PARTNERS ?= examples/rehearsal/partners.csv
 
 GOFILES = $(shell find . -path ./.git -prune -o -path ./bin -prune -o -path ./.dev -prune -o -name '*.go' -print)
 
-.PHONY: build tools up down worker demo test lint histories bench bench-go clean distclean check-go services status demo-files codec-server secrets chromium ui-check
+.PHONY: cluster cluster-down cluster-build build tools up down worker demo test lint histories bench bench-go clean distclean check-go services status demo-files codec-server secrets chromium ui-check
 
 check-go:
 	@command -v $(GO) >/dev/null 2>&1 || { echo "Go is not installed (need go$(GO_MIN) or newer): https://go.dev/dl/" >&2; exit 1; }
@@ -226,3 +228,17 @@ clean:
 
 distclean: down
 	rm -rf bin .dev
+
+# A production-shaped Temporal cluster (scripts/cluster.sh): the server, its
+# SQL tool and the UI server are built into bin/ once (about 10 CPU-minutes,
+# with a progress line every 30 s), then `make cluster` starts frontend,
+# history, matching and worker as four processes on PostgreSQL databases of
+# their own. Point tiershift at it with TEMPORAL_ADDRESS=127.0.0.1:7240.
+cluster-build: check-go bin/temporal
+	scripts/cluster.sh build
+
+cluster: cluster-build
+	scripts/cluster.sh up
+
+cluster-down:
+	scripts/cluster.sh down
