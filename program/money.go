@@ -33,13 +33,66 @@ func ParseMoney(s string) (Money, error) {
 	if m, ok := plainMoney(s); ok {
 		return m, nil
 	}
+	return parseNumber(s, true)
+}
+
+// maxPoints keeps points inside the 32-bit column they are stored in.
+const maxPoints = 999_999_999
+
+// ParsePoints reads a number of points with the grammar of ParseMoney (so
+// "1 000", "1,000" and "1.000" are a thousand, as "10 000" is ten thousand
+// of revenue) minus the currency, and refuses decimals: partner files state
+// revenue and points in one number grammar.
+func ParsePoints(s string) (int, error) {
+	if n, ok := plainPoints(s); ok {
+		return n, nil
+	}
+	m, err := parseNumber(s, false)
+	if err != nil {
+		return 0, err
+	}
+	if m%100 != 0 {
+		return 0, fmt.Errorf("number %q must be a whole number", s)
+	}
+	if m/100 > maxPoints {
+		return 0, fmt.Errorf("number %q is too large (at most %d)", s, maxPoints)
+	}
+	return int(m / 100), nil
+}
+
+// plainPoints is the fast path for plain digits.
+func plainPoints(s string) (int, bool) {
+	if s == "" || len(s) > 9 {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+// parseNumber is ParseMoney's grammar; currency says whether a currency
+// marker is allowed. Error messages call the value an amount when it is
+// money and a number otherwise.
+func parseNumber(s string, currency bool) (Money, error) {
+	what := "number"
+	if currency {
+		what = "amount"
+	}
 	in := strings.TrimSpace(s)
 	if in == "" {
-		return 0, fmt.Errorf("amount is empty")
+		return 0, fmt.Errorf("%s is empty", what)
 	}
-	in = stripCurrency(in)
+	if currency {
+		in = stripCurrency(in)
+	}
 	if strings.HasPrefix(in, "-") || strings.HasSuffix(in, "-") || strings.HasPrefix(in, "−") {
-		return 0, fmt.Errorf("amount %q must not be negative", s)
+		return 0, fmt.Errorf("%s %q must not be negative", what, s)
 	}
 	in = strings.TrimPrefix(in, "+")
 	// Normalise every space-like thousands separator to ' '.
@@ -52,11 +105,11 @@ func ParseMoney(s string) (Money, error) {
 	}, in)
 	in = strings.TrimSpace(in)
 	if in == "" {
-		return 0, fmt.Errorf("amount %q has no digits", s)
+		return 0, fmt.Errorf("%s %q has no digits", what, s)
 	}
 	for _, r := range in {
 		if !(r >= '0' && r <= '9') && r != ' ' && r != '.' && r != ',' {
-			return 0, fmt.Errorf("amount %q: unexpected character %q; write e.g. 10000, 10 000,50 or 10,000.50", s, r)
+			return 0, fmt.Errorf("%s %q: unexpected character %q; write e.g. %s", what, s, r, examples(currency))
 		}
 	}
 
@@ -86,15 +139,15 @@ func ParseMoney(s string) (Money, error) {
 	if dec >= 0 {
 		whole, frac = in[:dec], in[dec+1:]
 		if len(frac) == 0 || len(frac) > 2 || strings.ContainsAny(frac, " .,") {
-			return 0, fmt.Errorf("amount %q: decimals must be one or two digits after the decimal separator", s)
+			return 0, fmt.Errorf("%s %q: decimals must be one or two digits after the decimal separator", what, s)
 		}
 	}
 	digits, err := groupedDigits(whole, thousands)
 	if err != nil {
-		return 0, fmt.Errorf("amount %q: %w", s, err)
+		return 0, fmt.Errorf("%s %q: %w", what, s, err)
 	}
 	if len(digits) > maxMoneyDigits {
-		return 0, fmt.Errorf("amount %q is too large", s)
+		return 0, fmt.Errorf("%s %q is too large", what, s)
 	}
 	units, _ := strconv.ParseInt(digits, 10, 64)
 	cents := int64(0)
@@ -105,6 +158,14 @@ func ParseMoney(s string) (Money, error) {
 		cents, _ = strconv.ParseInt(frac, 10, 64)
 	}
 	return Money(units*100 + cents), nil
+}
+
+// examples shows the accepted forms in an error message.
+func examples(currency bool) string {
+	if currency {
+		return "10000, 10 000,50 or 10,000.50"
+	}
+	return "1000, 1 000 or 1,000"
 }
 
 // plainMoney is the fast path for the common "1234" and "1234.5[0]".

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"strings"
+
 	"github.com/spf13/pflag"
 
 	"github.com/tiershift/tiershift/ids"
+	"github.com/tiershift/tiershift/partnerfile"
 )
 
 // idValue is a --campaign or --partner flag: it checks the ID with the one
@@ -39,4 +42,10 @@ func campaignFlag(f *pflag.FlagSet, p *string) {
 // partnerFlag adds --partner, checked by ids.Partner.
 func partnerFlag(f *pflag.FlagSet, p *string, usage string) {
 	f.Var(idValue{p, ids.Partner}, "partner", usage)
+}
+
+// encodingFlag adds --encoding for commands that read a partner file.
+func encodingFlag(f *pflag.FlagSet, p *string) {
+	f.StringVar(p, "encoding", partnerfile.EncodingAuto, "partner file encoding: "+strings.Join(partnerfile.Encodings, ", ")+
+		" (auto: a byte-order mark, else UTF-8, else Windows-1252 with a note on stderr)")
 }

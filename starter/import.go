@@ -29,6 +29,7 @@ var afterImport func(ctx context.Context, campaignID string, changed []string) e
 type importOptions struct {
 	campaign    string
 	programFile string
+	encoding    string
 	skipInvalid bool
 }
 
@@ -59,6 +60,7 @@ The program is --program, else the one stored with the campaign at launch.`,
 	campaignFlag(f, &o.campaign)
 	f.StringVar(&o.programFile, "program", "", "program file (YAML) to check tiers and fact names against")
 	f.BoolVar(&o.skipInvalid, "skip-invalid", false, "import the valid rows and skip the invalid ones")
+	encodingFlag(f, &o.encoding)
 	_ = cmd.MarkFlagRequired("campaign")
 	return cmd
 }
@@ -116,7 +118,7 @@ func runImport(cmd *cobra.Command, o importOptions, file string) error {
 		return badInput(err)
 	}
 	defer f.Close()
-	r, err := partnerfile.NewReader(f, file)
+	r, err := partnerfile.NewReaderWith(f, file, partnerfile.Options{Encoding: o.encoding})
 	if err != nil {
 		if errs := partnerfile.Errors(err); errs != nil {
 			for _, e := range errs {
@@ -128,6 +130,9 @@ func runImport(cmd *cobra.Command, o importOptions, file string) error {
 	}
 	if prog != nil {
 		r.CheckWith(prog)
+	}
+	if n := r.Notice(); n != "" {
+		fmt.Fprintln(cmd.ErrOrStderr(), n)
 	}
 	v := &checkedRows{r: r, file: file, skipInvalid: o.skipInvalid}
 	res, err := st.ImportPartners(ctx, o.campaign, v, "import:"+filepath.Base(file))

@@ -26,6 +26,7 @@ type planOptions struct {
 	partners    string
 	at          string
 	format      string
+	encoding    string
 	skipInvalid bool
 }
 
@@ -61,6 +62,7 @@ with their comment option).`,
 	f.StringVar(&o.at, "at", "", "forecast date, RFC3339 or 2006-01-02 (default now); echoed in the output")
 	f.StringVar(&o.format, "format", "table", "output format: table, json or csv")
 	f.BoolVar(&o.skipInvalid, "skip-invalid", false, "forecast the valid partners and list the invalid ones on stderr")
+	encodingFlag(f, &o.encoding)
 	_ = cmd.MarkFlagRequired("program")
 	_ = cmd.MarkFlagRequired("partners")
 	return cmd
@@ -123,7 +125,7 @@ func runPlan(stdout, stderr io.Writer, o planOptions, now func() time.Time) erro
 
 	// Pass 1: validate every row; nothing goes to stdout yet.
 	idWidth := len("PARTNER_ID")
-	nInvalid, nHeader, err := scanPartners(o.partners, prog, func(row partnerfile.Row, errs []*partnerfile.RowError) {
+	nInvalid, nHeader, err := scanPartners(o.partners, o.encoding, prog, errw, func(row partnerfile.Row, errs []*partnerfile.RowError) {
 		if len(errs) > 0 {
 			for _, e := range errs {
 				if o.skipInvalid {
@@ -172,7 +174,7 @@ func runPlan(stdout, stderr io.Writer, o planOptions, now func() time.Time) erro
 	var evalErr error
 	tps := prog.TrackPrograms()
 	var evs []program.TrackEvaluation
-	_, _, err = scanPartners(o.partners, prog, func(row partnerfile.Row, errs []*partnerfile.RowError) {
+	_, _, err = scanPartners(o.partners, o.encoding, prog, nil, func(row partnerfile.Row, errs []*partnerfile.RowError) {
 		if len(errs) > 0 || evalErr != nil {
 			return
 		}
@@ -204,13 +206,14 @@ func runPlan(stdout, stderr io.Writer, o planOptions, now func() time.Time) erro
 // the number of invalid rows, the number of header problems, and any fatal
 // error. plan and preview both read through it, and import through the same
 // Reader, so the three refuse the same rows with the same messages.
-func scanPartners(path string, prog *program.Program, fn func(partnerfile.Row, []*partnerfile.RowError)) (invalid, header int, err error) {
+// The reader's notice (a guessed encoding) goes to notice, when not nil.
+func scanPartners(path, encoding string, prog *program.Program, notice io.Writer, fn func(partnerfile.Row, []*partnerfile.RowError)) (invalid, header int, err error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return 0, 0, err
 	}
 	defer f.Close()
-	rd, err := partnerfile.NewReader(f, path)
+	rd, err := partnerfile.NewReaderWith(f, path, partnerfile.Options{Encoding: encoding})
 	if err != nil {
 		if errs := partnerfile.Errors(err); errs != nil {
 			fn(partnerfile.Row{}, errs)
@@ -220,6 +223,9 @@ func scanPartners(path string, prog *program.Program, fn func(partnerfile.Row, [
 	}
 	if prog != nil {
 		rd.CheckWith(prog)
+	}
+	if n := rd.Notice(); n != "" && notice != nil {
+		fmt.Fprintln(notice, n)
 	}
 	for {
 		row, err := rd.Next()

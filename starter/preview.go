@@ -26,6 +26,7 @@ type previewOptions struct {
 	htmlFile     string
 	at           string
 	launch       string
+	encoding     string
 }
 
 func newPreviewCmd() *cobra.Command {
@@ -57,6 +58,7 @@ extended). An extended email previews a one-month extension.`,
 	f.StringVar(&o.htmlFile, "html", "", "write the HTML part to this file")
 	f.StringVar(&o.at, "at", "", "when the email is decided (YYYY-MM-DD or RFC 3339)")
 	f.StringVar(&o.launch, "launch", "", "campaign launch date (YYYY-MM-DD or RFC 3339; default today)")
+	encodingFlag(f, &o.encoding)
 	for _, name := range []string{"program", "partners", "partner", "kind"} {
 		_ = cmd.MarkFlagRequired(name)
 	}
@@ -114,7 +116,7 @@ func runPreview(out, errOut io.Writer, o previewOptions, now time.Time) error {
 	if err := email.ValidateOverrides(p.Emails); err != nil {
 		return badInputf("%s: %v", o.programFile, err)
 	}
-	row, err := findPartner(errOut, o.partnersFile, p, o.partnerID)
+	row, err := findPartner(errOut, o.partnersFile, o.encoding, p, o.partnerID)
 	if err != nil {
 		return err
 	}
@@ -224,11 +226,11 @@ func previewWrite(out io.Writer, o previewOptions, row partnerfile.Row, kind ema
 // returns the row of id. A file with any problem is refused, as plan and
 // import refuse it: a preview must never show what a partner would receive
 // from a file that cannot be imported.
-func findPartner(errOut io.Writer, filename string, prog *program.Program, id string) (partnerfile.Row, error) {
+func findPartner(errOut io.Writer, filename, encoding string, prog *program.Program, id string) (partnerfile.Row, error) {
 	var found partnerfile.Row
 	ok := false
 	problems := 0
-	invalid, header, err := scanPartners(filename, prog, func(row partnerfile.Row, errs []*partnerfile.RowError) {
+	invalid, header, err := scanPartners(filename, encoding, prog, errOut, func(row partnerfile.Row, errs []*partnerfile.RowError) {
 		for _, e := range errs {
 			fmt.Fprintln(errOut, e)
 			problems++

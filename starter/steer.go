@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -107,14 +106,10 @@ func parseFactChange(args []string, count int) (program.FactChange, error) {
 			return c, fmt.Errorf("%s: %w", op, err)
 		}
 	case program.OpPointsSet:
-		n, err := strconv.Atoi(arg)
-		if err != nil {
-			return c, fmt.Errorf("%s: %q is not a whole number of points", op, arg)
+		// The partner file's number grammar: "1 000" is a thousand points.
+		if c.Points, err = program.ParsePoints(arg); err != nil {
+			return c, fmt.Errorf("%s: %w", op, err)
 		}
-		if n < 0 {
-			return c, fmt.Errorf("%s: points %d must not be negative", op, n)
-		}
-		c.Points = n
 	case program.OpCertEarned, program.OpCertLost:
 		if count < 1 {
 			return c, fmt.Errorf("%s: --count %d must be at least 1", op, count)

@@ -47,7 +47,7 @@ func TestSignalValidationExitsTwoAndChangesNothing(t *testing.T) {
 		"unknown competency":    {[]string{"--partner", "p1", "competency-earned", "Cooking"}, "Cooking"},
 		"negative points":       {[]string{"--partner", "p1", "points-set", "--", "-5"}, "negative"},
 		"negative revenue":      {[]string{"--partner", "p1", "revenue-set", "--", "-12000"}, "negative"},
-		"garbage points":        {[]string{"--partner", "p1", "points-set", "many"}, "whole number"},
+		"garbage points":        {[]string{"--partner", "p1", "points-set", "many"}, `number "many": unexpected character`},
 		"negative count":        {[]string{"--partner", "p1", "cert-earned", "VTSP", "--count", "-2"}, "at least 1"},
 		"unknown op":            {[]string{"--partner", "p1", "cert-bought", "VTSP"}, "unknown fact operation"},
 		"missing name":          {[]string{"--partner", "p1", "cert-earned"}, "needs a name"},
