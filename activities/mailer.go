@@ -23,8 +23,8 @@ import (
 
 	"github.com/tiershift/tiershift/email"
 	"github.com/tiershift/tiershift/logging"
-	"github.com/tiershift/tiershift/store"
 	"github.com/tiershift/tiershift/program"
+	"github.com/tiershift/tiershift/store"
 )
 
 // Error types of SendEmail's retryable errors.
@@ -645,4 +645,3 @@ func isTimeout(err error) bool {
 	var t interface{ Timeout() bool }
 	return errors.As(err, &t) && t.Timeout()
 }
-
