@@ -44,6 +44,7 @@ type Cluster struct {
 	dataDir string
 	logFile string
 	owner   *user.User // nil: this process's user runs the server
+	dbs     []*DB      // made by NewDB: their pools are reset by Start
 }
 
 // NewCluster runs initdb and starts a server on a free port; the server is
@@ -112,11 +113,16 @@ func (c *Cluster) Stop() {
 }
 
 // Start brings the server back on the same port and waits until it accepts
-// connections.
+// connections. The pools of the test's own DBs drop the connections the
+// outage killed, so the test's next query does not pay for the outage it
+// injected (the processes under test must recover on their own).
 func (c *Cluster) Start() {
 	c.t.Helper()
 	if err := c.start(); err != nil {
 		c.t.Fatalf("pgtest: %v", err)
+	}
+	for _, db := range c.dbs {
+		db.Pool.Reset()
 	}
 }
 
@@ -124,7 +130,9 @@ func (c *Cluster) Start() {
 // does in the shared one.
 func (c *Cluster) NewDB(t testing.TB) *DB {
 	t.Helper()
-	return newIn(t, c.URL)
+	db := newIn(t, c.URL)
+	c.dbs = append(c.dbs, db)
+	return db
 }
 
 func (c *Cluster) startOnFreePort() error {
