@@ -43,6 +43,17 @@ func (p *Program) Deadline(oldTier string, launch time.Time) (time.Time, error) 
 	return t.Grace.AddTo(launch), nil
 }
 
+// DeadlineIn is Deadline under the end-of-day rule (Duration.EndOfDayFrom):
+// a grace period in days or months ends at 23:59:59 in loc, the program's
+// zone, on its last day.
+func (p *Program) DeadlineIn(oldTier string, launch time.Time, loc *time.Location) (time.Time, error) {
+	t, ok := p.Transition(oldTier)
+	if !ok {
+		return time.Time{}, fmt.Errorf("program %s: old tier %q has no transition", p.ID, oldTier)
+	}
+	return t.Grace.EndOfDayFrom(launch, loc), nil
+}
+
 // ReminderTimes returns when each reminder is due before deadline, in the
 // order of Reminders (largest offset, hence earliest time, first).
 func (p *Program) ReminderTimes(deadline time.Time) []time.Time {

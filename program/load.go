@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/tiershift/tiershift/zones"
 )
 
 // EmailKinds are the email kinds a program may override, in the order a
@@ -337,6 +339,23 @@ func (l *loader) duration(n *yaml.Node, path string) (Duration, bool) {
 	return d, true
 }
 
+// timeZone reads program.timezone, an IANA zone name checked against the
+// zone database; absent means UTC (stored as empty).
+func (l *loader) timeZone(pf *fields) string {
+	if !pf.has("timezone") {
+		return ""
+	}
+	name := l.str(pf, "timezone", true)
+	if name == "" {
+		return ""
+	}
+	if _, err := zones.Load(name); err != nil {
+		l.problem(pf.line("timezone"), "program.timezone", "%v", err)
+		return ""
+	}
+	return name
+}
+
 func (l *loader) load(data []byte) *Program {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
@@ -367,7 +386,7 @@ func (l *loader) load(data []byte) *Program {
 
 	// program
 	if root.has("program") {
-		pf := l.child(root, "program", "id", "name", "vendor", "currency")
+		pf := l.child(root, "program", "id", "name", "vendor", "currency", "timezone")
 		p.ID = l.str(pf, "id", true)
 		if p.ID != "" && !idPattern.MatchString(p.ID) {
 			l.problem(pf.line("id"), "program.id", "%q must be lowercase letters, digits, '.', '-' or '_' (it names workflows)", p.ID)
@@ -378,6 +397,7 @@ func (l *loader) load(data []byte) *Program {
 		if p.Currency != "" && !currencyPattern.MatchString(p.Currency) {
 			l.problem(pf.line("currency"), "program.currency", "%q must be a three-letter ISO code such as USD or EUR", p.Currency)
 		}
+		p.TimeZone = l.timeZone(pf)
 	}
 
 	// catalog

@@ -16,6 +16,11 @@ type Program struct {
 	Name     string `json:"name"`
 	Vendor   string `json:"vendor"`
 	Currency string `json:"currency"`
+	// TimeZone is the IANA zone the program's deadlines are kept in
+	// ("Europe/Paris"): a grace period in days or months ends at the end of
+	// that day there. Empty means UTC; omitted from JSON then, so programs
+	// stored before it was added read back unchanged.
+	TimeZone string `json:"timezone,omitempty"`
 
 	// Catalog declares every certification, competency and module name the
 	// requirements may mention, so a typo is a load error, not a silent demotion.
@@ -224,6 +229,22 @@ func (d Duration) AddTo(t time.Time) time.Time {
 // SubFrom returns t moved back by d.
 func (d Duration) SubFrom(t time.Time) time.Time {
 	return t.AddDate(0, -d.Months, -d.Days).Add(-time.Duration(d.Minutes) * time.Minute)
+}
+
+// EndOfDayFrom is the deadline a grace period d sets from launch, kept in
+// loc. A grace period in whole days, weeks or months ends at the end of its
+// last day there, 23:59:59 local time: the calendar step is taken on
+// launch's date in loc (14 April + 6 months = 14 October), whatever the
+// hour of the launch and whatever DST change lies between. A grace period
+// with hours or minutes (rehearsals) is exact, as AddTo counts it. The
+// result is in UTC, as workflow times are.
+func (d Duration) EndOfDayFrom(launch time.Time, loc *time.Location) time.Time {
+	if d.Minutes != 0 {
+		return d.AddTo(launch).UTC()
+	}
+	l := launch.In(loc)
+	day := time.Date(l.Year(), l.Month(), l.Day(), 12, 0, 0, 0, loc).AddDate(0, d.Months, d.Days)
+	return time.Date(day.Year(), day.Month(), day.Day(), 23, 59, 59, 0, loc).UTC()
 }
 
 // IsZero reports whether d has no length.
