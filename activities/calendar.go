@@ -73,6 +73,16 @@ func DeadlineCalendar(in contract.SendEmailInput, locale string) ([]byte, error)
 	return []byte(b.String()), nil
 }
 
+// deadlineLine is "Deadline: October 14, 2026 at 23:59 Paris time" in the
+// entry's locale.
+func deadlineLine(d email.Data, locale string) string {
+	when := email.FormatDateIn(d.Deadline, locale, d.TimeZone)
+	if strings.HasPrefix(locale, "fr") {
+		return "Échéance : " + when
+	}
+	return "Deadline: " + when
+}
+
 // calendarText is the entry's title and description in the email's locale.
 func calendarText(d email.Data, locale string) (summary, description string) {
 	if strings.HasPrefix(locale, "fr") {
@@ -81,6 +91,12 @@ func calendarText(d email.Data, locale string) (summary, description string) {
 	} else {
 		summary = fmt.Sprintf("Deadline: %s tier, %s", d.ExpectedTier, d.ProgramName)
 		description = fmt.Sprintf("Deadline to reach the %s tier of %s's %s.", d.ExpectedTier, d.Vendor, d.ProgramName)
+	}
+	if d.TimeZone != "" {
+		// The entry's times are UTC (valid everywhere, shown in the reader's
+		// own zone by calendar programs); the text says when that is where
+		// the partner is, as the email does.
+		description += "\n" + deadlineLine(d, locale)
 	}
 	if u := d.Links["portal"]; u != "" {
 		description += "\n" + u

@@ -155,3 +155,31 @@ func TestSendEmailAttachesTheCalendar(t *testing.T) {
 		t.Errorf("%d messages sent, want %d", len(f.stub.Messages()), len(email.Kinds))
 	}
 }
+
+// TestCalendarNamesThePartnersZone: a partner's entry ends at the deadline
+// instant, written in UTC (so it is valid whatever the reader's zone), and
+// its description gives the deadline in the partner's zone, naming it.
+// 2026-10-14T21:59:59Z is 23:59:59 in Paris (CEST, UTC+2).
+func TestCalendarNamesThePartnersZone(t *testing.T) {
+	in := testEmailInput("announcement")
+	in.Kind = email.KindAnnouncement
+	in.Data.Deadline = time.Date(2026, 10, 14, 21, 59, 59, 0, time.UTC)
+	in.Data.TimeZone = "Europe/Paris"
+	for locale, want := range map[string]string{
+		"en": "Deadline: October 14, 2026 at 23:59 Paris time",
+		"fr": "Échéance : 14\u00a0octobre 2026 à 23\u00a0h\u00a059, heure de Paris",
+	} {
+		b, err := DeadlineCalendar(in, locale)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, ev := parseCalendar(t, b)
+		if d := propText(t, ev.Component, ical.PropDescription); !strings.Contains(d, want) {
+			t.Errorf("%s: DESCRIPTION %q lacks %q", locale, d, want)
+		}
+		end, err := ev.DateTimeEnd(time.UTC)
+		if err != nil || !end.Equal(in.Data.Deadline) {
+			t.Errorf("%s: DTEND %v (%v), want %v", locale, end, err, in.Data.Deadline)
+		}
+	}
+}

@@ -28,11 +28,7 @@ func FormatDate(t time.Time, locale string) string {
 	midnight := t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0
 	switch baseLocale(locale) {
 	case "fr":
-		day := strconv.Itoa(t.Day())
-		if t.Day() == 1 {
-			day = "1er"
-		}
-		s := day + nbsp + monthsFR[t.Month()-1] + " " + strconv.Itoa(t.Year())
+		s := dateFR(t)
 		if !midnight {
 			s += fmt.Sprintf(" à %d"+nbsp+"h"+nbsp+"%02d UTC", t.Hour(), t.Minute())
 		}

@@ -54,6 +54,10 @@ type Data struct {
 	// each track it holds; the email then speaks of each track on its own
 	// line and the single-ladder fields above are left empty.
 	Tracks []TrackData `json:"tracks,omitempty"`
+	// TimeZone is the IANA zone the partner reads its dates in
+	// (zones.ForPartner); every date is then written in it, naming it. Empty
+	// for emails of transitions begun before zones: dates in UTC.
+	TimeZone string `json:"time_zone,omitempty"`
 }
 
 // TrackData is one track of a partner's evaluation, with that track's

@@ -95,18 +95,21 @@ func baseLocale(l string) string {
 //	{{range .Missing}}- {{.}}{{end}}   {{if .MeetsExpected}}…{{end}}
 //	{{.Links.training}}
 type View struct {
-	Locale           string
-	Kind             Kind
-	CampaignID       string
-	PartnerID        string
-	PartnerName      string
-	ProgramName      string
-	Vendor           string
-	OldTier          string
-	ExpectedTier     string
-	NewTier          string
-	Fallback         string
-	Outcome          string
+	Locale       string
+	Kind         Kind
+	CampaignID   string
+	PartnerID    string
+	PartnerName  string
+	ProgramName  string
+	Vendor       string
+	OldTier      string
+	ExpectedTier string
+	NewTier      string
+	Fallback     string
+	Outcome      string
+	// TimeZone is the IANA zone Deadline and PreviousDeadline are written
+	// in (and name); empty: UTC.
+	TimeZone         string
 	Deadline         string
 	PreviousDeadline string
 	// DeadlineISO is the deadline in RFC 3339, for machines and SendGrid.
@@ -159,7 +162,8 @@ func newView(kind Kind, locale string, d Data) View {
 		NewTier:       d.NewTier,
 		Fallback:      d.Fallback,
 		Outcome:       string(d.Outcome),
-		Deadline:      FormatDate(d.Deadline, locale),
+		TimeZone:      d.TimeZone,
+		Deadline:      FormatDateIn(d.Deadline, locale, d.TimeZone),
 		DeadlineISO:   d.Deadline.UTC().Format(time.RFC3339),
 		DaysLeft:      DaysLeft(d.Now, d.Deadline),
 		TimeLeft:      FormatTimeLeft(d.Now, d.Deadline, locale),
@@ -181,7 +185,7 @@ func newView(kind Kind, locale string, d Data) View {
 		v.Links = map[string]string{}
 	}
 	if !d.PreviousDeadline.IsZero() {
-		v.PreviousDeadline = FormatDate(d.PreviousDeadline, locale)
+		v.PreviousDeadline = FormatDateIn(d.PreviousDeadline, locale, d.TimeZone)
 	}
 	for _, m := range d.Missing {
 		v.Missing = append(v.Missing, DescribeMissing(m, d.Currency, locale))
@@ -222,6 +226,7 @@ func (v View) templateData(subject string) map[string]any {
 		"fallback":          v.Fallback,
 		"outcome":           v.Outcome,
 		"deadline":          v.Deadline,
+		"time_zone":         v.TimeZone,
 		"deadline_iso":      v.DeadlineISO,
 		"previous_deadline": v.PreviousDeadline,
 		"days_left":         v.DaysLeft,
