@@ -50,8 +50,9 @@ type ImportResult struct {
 	// EnrollmentsKept counts enrollments already past 'enrolled' whose old
 	// tier differs from the file: they are left as they are.
 	EnrollmentsKept int64 `json:"enrollments_kept"`
-	// TierKept counts partners whose tier differs from the file but was set
-	// by a transition (a tier_changes row), so the import left it.
+	// TierKept counts partners whose tier (or level in a track) differs
+	// from the file but was set by a transition (a tier_changes row), so
+	// the import left it.
 	TierKept int64 `json:"tier_kept"`
 	// FactsChangedIDs lists, sorted, the existing partners whose facts
 	// changed, so the caller can tell their running workflows.
@@ -88,14 +89,15 @@ CREATE TEMP TABLE import_stage (
     competencies   text[] NOT NULL,
     modules        text[] NOT NULL,
     revenue_cents  bigint NOT NULL,
-    points         integer NOT NULL
+    points         integer NOT NULL,
+    tracks         jsonb
 ) ON COMMIT DROP`
 
 // importColumns are the partners columns an import writes, in rowSource's
 // order; the staging table has the file line first.
 var (
 	importColumns = []string{"partner_id", "name", "email", "locale", "country", "tier",
-		"certifications", "competencies", "modules", "revenue_cents", "points"}
+		"certifications", "competencies", "modules", "revenue_cents", "points", "tracks"}
 	stageColumns = append([]string{"line"}, importColumns...)
 )
 
@@ -108,7 +110,7 @@ CREATE TEMP TABLE import_diff ON COMMIT DROP AS
 SELECT x.*,
        (x.cert_changed OR x.comp_changed OR x.mod_changed OR x.rev_changed OR x.pts_changed) AS facts_changed
 FROM (
-    SELECT s.partner_id, s.name, s.email, s.locale, s.country, s.tier,
+    SELECT s.partner_id, s.name, s.email, s.locale, s.country, s.tier, s.tracks,
            s.certifications, s.competencies, s.modules, s.revenue_cents, s.points,
            p.partner_id IS NULL AS is_new,
            p.certifications AS old_certifications,
@@ -117,9 +119,9 @@ FROM (
            p.revenue_cents  AS old_revenue_cents,
            p.points         AS old_points,
            (p.name, p.email, p.locale, p.country) IS DISTINCT FROM (s.name, s.email, s.locale, s.country) AS contact_changed,
-           (p.tier <> s.tier AND NOT EXISTS (
+           ((p.tier, p.tracks) IS DISTINCT FROM (s.tier, s.tracks) AND NOT EXISTS (
                 SELECT 1 FROM tier_changes t WHERE t.partner_id = s.partner_id)) IS TRUE AS tier_changed,
-           (p.tier <> s.tier AND EXISTS (
+           ((p.tier, p.tracks) IS DISTINCT FROM (s.tier, s.tracks) AND EXISTS (
                 SELECT 1 FROM tier_changes t WHERE t.partner_id = s.partner_id)) IS TRUE AS tier_kept,
            p.certifications IS DISTINCT FROM s.certifications AS cert_changed,
            p.competencies   IS DISTINCT FROM s.competencies   AS comp_changed,
@@ -134,9 +136,9 @@ WHERE x.is_new OR x.contact_changed OR x.tier_changed OR x.tier_kept
 
 const insertNewPartners = `
 INSERT INTO partners (partner_id, name, email, locale, country, tier,
-                      certifications, competencies, modules, revenue_cents, points)
+                      certifications, competencies, modules, revenue_cents, points, tracks)
 SELECT partner_id, name, email, locale, country, tier,
-       certifications, competencies, modules, revenue_cents, points
+       certifications, competencies, modules, revenue_cents, points, tracks
 FROM import_diff
 WHERE is_new`
 
@@ -144,6 +146,7 @@ const updateChangedPartners = `
 UPDATE partners p SET
     name = d.name, email = d.email, locale = d.locale, country = d.country,
     tier = CASE WHEN d.tier_changed THEN d.tier ELSE p.tier END,
+    tracks = CASE WHEN d.tier_changed THEN d.tracks ELSE p.tracks END,
     certifications = d.certifications, competencies = d.competencies, modules = d.modules,
     revenue_cents = d.revenue_cents, points = d.points,
     updated_at = now(),
@@ -217,9 +220,9 @@ SELECT EXISTS (SELECT 1 FROM import_stage s JOIN partners p ON p.partner_id = s.
 
 const insertStagedPartners = `
 INSERT INTO partners (partner_id, name, email, locale, country, tier,
-                      certifications, competencies, modules, revenue_cents, points)
+                      certifications, competencies, modules, revenue_cents, points, tracks)
 SELECT partner_id, name, email, locale, country, tier,
-       certifications, competencies, modules, revenue_cents, points
+       certifications, competencies, modules, revenue_cents, points, tracks
 FROM import_stage`
 
 // enrollAllPartners enrolls every stored partner in a new campaign, after a
@@ -556,8 +559,15 @@ func (r *rowSource) Next() bool {
 	if r.withLine {
 		r.row = append(r.row, int32(row.Line))
 	}
+	var tracks []byte // NULL: no tracks
+	if len(row.Tracks) > 0 {
+		if tracks, err = json.Marshal(row.Tracks); err != nil {
+			r.err = fmt.Errorf("line %d: encode tracks: %w", row.Line, err)
+			return false
+		}
+	}
 	r.row = append(r.row, row.PartnerID, row.Name, row.Email, row.Locale, row.Country, row.Tier,
-		certs, f.Competencies, f.Modules, int64(f.Revenue), int32(f.Points))
+		certs, f.Competencies, f.Modules, int64(f.Revenue), int32(f.Points), tracks)
 	return true
 }
 

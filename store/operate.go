@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/tiershift/tiershift/ids"
+	"github.com/tiershift/tiershift/program"
 )
 
 // Queries the operator's CLI (starter launch, status, report) needs beyond
@@ -18,19 +19,38 @@ type LaunchTarget struct {
 	// Stage is the enrollment's stage: anything but StageEnrolled means its
 	// workflow has already run and written it.
 	Stage string
+	// Tracks is the partner's level in each track (LaunchTargetsWithTracks
+	// only).
+	Tracks []program.TrackLevel
 }
 
 // LaunchTargets pages through a campaign's enrollments in partner ID order
 // (keyset pagination: pass the last partner ID of the previous page).
 func (s *Store) LaunchTargets(ctx context.Context, campaignID, afterPartnerID string, limit int) ([]LaunchTarget, error) {
-	if limit <= 0 {
-		limit = 1000
-	}
-	rows, err := s.DB.Query(ctx, `
-		SELECT e.partner_id, e.old_tier, e.stage
+	return s.launchTargets(ctx, `
+		SELECT e.partner_id, e.old_tier, e.stage, NULL::jsonb
 		FROM enrollments e
 		WHERE e.campaign_id = $1 AND e.partner_id > $2
 		ORDER BY e.partner_id LIMIT $3`, campaignID, afterPartnerID, limit)
+}
+
+// LaunchTargetsWithTracks is LaunchTargets with each partner's levels in
+// the tracks of a program with tracks (partners.tracks), which its
+// transition decides one by one. Programs without tracks use
+// LaunchTargets and skip the join.
+func (s *Store) LaunchTargetsWithTracks(ctx context.Context, campaignID, afterPartnerID string, limit int) ([]LaunchTarget, error) {
+	return s.launchTargets(ctx, `
+		SELECT e.partner_id, e.old_tier, e.stage, p.tracks
+		FROM enrollments e JOIN partners p ON p.partner_id = e.partner_id
+		WHERE e.campaign_id = $1 AND e.partner_id > $2
+		ORDER BY e.partner_id LIMIT $3`, campaignID, afterPartnerID, limit)
+}
+
+func (s *Store) launchTargets(ctx context.Context, query, campaignID, afterPartnerID string, limit int) ([]LaunchTarget, error) {
+	if limit <= 0 {
+		limit = 1000
+	}
+	rows, err := s.DB.Query(ctx, query, campaignID, afterPartnerID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list launch targets of campaign %q after %q: %w", campaignID, afterPartnerID, err)
 	}
@@ -38,7 +58,7 @@ func (s *Store) LaunchTargets(ctx context.Context, campaignID, afterPartnerID st
 	out := make([]LaunchTarget, 0, min(limit, 1024))
 	for rows.Next() {
 		var t LaunchTarget
-		if err := rows.Scan(&t.PartnerID, &t.OldTier, &t.Stage); err != nil {
+		if err := rows.Scan(&t.PartnerID, &t.OldTier, &t.Stage, &t.Tracks); err != nil {
 			return nil, fmt.Errorf("list launch targets of campaign %q: %w", campaignID, err)
 		}
 		out = append(out, t)

@@ -24,11 +24,14 @@ type Partner struct {
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
 	FactsChangedAt time.Time
+	// Tracks is the partner's level in each track of a program with
+	// tracks, sorted by track; nil otherwise.
+	Tracks []program.TrackLevel
 }
 
 const partnerColumns = `partner_id, name, email, locale, country, tier,
 	certifications, competencies, modules, revenue_cents, points,
-	created_at, updated_at, facts_changed_at`
+	created_at, updated_at, facts_changed_at, tracks`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -37,7 +40,7 @@ func scanPartner(row scanner) (Partner, error) {
 	var revenue int64
 	err := row.Scan(&p.PartnerID, &p.Name, &p.Email, &p.Locale, &p.Country, &p.Tier,
 		&p.Facts.Certifications, &p.Facts.Competencies, &p.Facts.Modules, &revenue, &p.Facts.Points,
-		&p.CreatedAt, &p.UpdatedAt, &p.FactsChangedAt)
+		&p.CreatedAt, &p.UpdatedAt, &p.FactsChangedAt, &p.Tracks)
 	if err != nil {
 		return Partner{}, err
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // CampaignCounts is how a campaign's enrollments stand.
@@ -145,4 +147,35 @@ func (s *Store) DueSoon(ctx context.Context, campaignID string, within time.Dura
 		return nil, fmt.Errorf("enrollments of campaign %q due within %s: %w", campaignID, within, err)
 	}
 	return out, nil
+}
+
+// TrackOutcomeCell is how many partners got one outcome in one track, from
+// one old level to one new level.
+type TrackOutcomeCell struct {
+	Track   string
+	OldTier string
+	NewTier string
+	Outcome string
+	Count   int64
+}
+
+// TrackOutcomes counts a campaign's decided tracks (programs with tracks:
+// one tier_changes row per track at the deadline, or at an exemption or
+// withdrawal) by track, old level, new level and outcome, sorted that way.
+// The enrollment row holds one headline outcome per partner; this is the
+// breakdown operators ask for. Empty for a program without tracks.
+func (s *Store) TrackOutcomes(ctx context.Context, campaignID string) ([]TrackOutcomeCell, error) {
+	rows, err := s.DB.Query(ctx, `
+		SELECT track, from_tier, to_tier, outcome, count(*)
+		FROM tier_changes
+		WHERE campaign_id = $1 AND track <> '' AND step IN ('outcome', 'exempted', 'withdrawn')
+		GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`, campaignID)
+	if err != nil {
+		return nil, fmt.Errorf("track outcomes of campaign %q: %w", campaignID, err)
+	}
+	cells, err := pgx.CollectRows(rows, pgx.RowToStructByPos[TrackOutcomeCell])
+	if err != nil {
+		return nil, fmt.Errorf("track outcomes of campaign %q: %w", campaignID, err)
+	}
+	return cells, nil
 }

@@ -82,10 +82,14 @@ type StageUpdate struct {
 }
 
 // TierChange is one change of a partner's tier, applied once per
-// (WorkflowID, Step) however often the activity runs.
+// (WorkflowID, Step, Track) however often the activity runs.
 type TierChange struct {
 	WorkflowID string `json:"workflow_id"`
 	Step       string `json:"step"`
+	// Track names the track of a program with tracks whose level changes;
+	// empty for a program without tracks (the partner's one tier). One
+	// decision writes one change per track.
+	Track      string `json:"track,omitempty"`
 	CampaignID string `json:"campaign_id"`
 	PartnerID  string `json:"partner_id"`
 	FromTier   string `json:"from_tier"`
