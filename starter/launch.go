@@ -229,10 +229,28 @@ func runLaunch(ctx context.Context, out, errOut io.Writer, o launchOptions) erro
 	if s.Failed > 0 {
 		return fmt.Errorf("%d workflow starts failed; run the launch again to retry them", s.Failed)
 	}
-	if err := env.st.SetCampaignState(ctx, o.campaign, store.CampaignRunning); err != nil {
+	return markRunning(ctx, out, env, log, o.campaign)
+}
+
+// markRunning records that every workflow has started and completes the
+// campaign at once if its transitions have all ended already (a launch run
+// again after the last partner finished).
+func markRunning(ctx context.Context, out io.Writer, env *opsEnv, log zerolog.Logger, campaign string) error {
+	if err := env.st.MarkCampaignRunning(ctx, campaign); err != nil {
 		return err
 	}
-	log.Info().Msg("campaign running")
+	completed, err := env.st.CompleteCampaignIfDone(ctx, campaign)
+	if err != nil {
+		return err
+	}
+	c, err := env.st.GetCampaign(ctx, campaign)
+	if err != nil {
+		return err
+	}
+	if completed || c.State == store.CampaignCompleted {
+		fmt.Fprintf(out, "campaign %s completed: every transition has ended\n", campaign)
+	}
+	log.Info().Str("state", c.State).Msg("campaign " + c.State)
 	return nil
 }
 

@@ -383,3 +383,24 @@ func TestLaunchProgress(t *testing.T) {
 		t.Fatalf("test program: %v", err)
 	}
 }
+
+// TestLaunchCompletesACampaignWithNoTransitionLeft runs the launch again
+// after every partner's transition ended while the campaign was still
+// launching: nothing is started and the campaign is completed, not running.
+func TestLaunchCompletesACampaignWithNoTransitionLeft(t *testing.T) {
+	f := opsTemporal(t, false)
+	f.seed([2]string{"p1", "Enterprise"}, [2]string{"p2", "Premier"})
+	f.recordLaunch()
+	f.db.Exec(t, `UPDATE enrollments SET stage = 'done', outcome = 'kept' WHERE campaign_id = $1`, f.campaign)
+
+	out := opsMust(t, "launch", "--campaign", f.campaign, "--program", f.program)
+	if !strings.Contains(out, "2 partners: 0 started, 2 already running, 0 failed") {
+		t.Fatalf("launch:\n%s", out)
+	}
+	if want := "campaign " + f.campaign + " completed"; !strings.Contains(out, want) {
+		t.Errorf("launch output lacks %q:\n%s", want, out)
+	}
+	if n := f.count(`SELECT count(*) FROM campaigns WHERE campaign_id = $1 AND state = 'completed'`, f.campaign); n != 1 {
+		t.Fatalf("campaign not completed after the launch")
+	}
+}

@@ -1,11 +1,15 @@
 package main
 
 import (
+	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tiershift/tiershift/store"
 )
 
 // seedOutcomes fills a finished campaign directly in the schema.
@@ -144,5 +148,55 @@ func TestStatusWatchEndsWhenEveryPartnerIsDone(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("status --watch did not end when the campaign finished")
+	}
+}
+
+// TestStatusAndReportShowACompletedCampaign ends each transition the way its
+// workflow does (the store's RecordStage, as the RecordStage activity calls
+// it) and reads the campaign's state through the commands.
+func TestStatusAndReportShowACompletedCampaign(t *testing.T) {
+	f := opsDB(t)
+	f.seed([2]string{"p1", "Enterprise"}, [2]string{"p2", "Premier"})
+	f.recordLaunch()
+	st := store.New(f.db.Pool)
+	ctx := context.Background()
+	if err := st.MarkCampaignRunning(ctx, f.campaign); err != nil {
+		t.Fatal(err)
+	}
+	end := func(pid string) {
+		t.Helper()
+		if _, err := st.RecordStage(ctx, store.StageUpdate{CampaignID: f.campaign, PartnerID: pid, Stage: store.StageDone,
+			Outcome: "kept", Seq: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	state := func() (inStatus, inReport string) {
+		t.Helper()
+		var v statusView
+		if err := json.Unmarshal([]byte(opsMust(t, "status", "--campaign", f.campaign, "--format", "json")), &v); err != nil {
+			t.Fatal(err)
+		}
+		var r report
+		if err := json.Unmarshal([]byte(opsMust(t, "report", "--campaign", f.campaign, "--format", "json")), &r); err != nil {
+			t.Fatal(err)
+		}
+		return v.State, r.State
+	}
+
+	end("p1")
+	if s, r := state(); s != store.CampaignRunning || r != store.CampaignRunning {
+		t.Fatalf("one transition left: status says %q, report %q", s, r)
+	}
+	end("p2")
+	if s, r := state(); s != store.CampaignCompleted || r != store.CampaignCompleted {
+		t.Fatalf("every transition ended: status says %q, report %q", s, r)
+	}
+	want := fmt.Sprintf("Campaign %s (%s)", f.campaign, store.CampaignCompleted)
+	if out := opsMust(t, "status", "--campaign", f.campaign); !strings.Contains(out, want) {
+		t.Errorf("status table lacks %q:\n%s", want, out)
+	}
+	want = fmt.Sprintf("Campaign %s (program ops-test, %s)", f.campaign, store.CampaignCompleted)
+	if out := opsMust(t, "report", "--campaign", f.campaign); !strings.Contains(out, want) {
+		t.Errorf("report table lacks %q:\n%s", want, out)
 	}
 }

@@ -146,3 +146,39 @@ func (s *Store) SetCampaignState(ctx context.Context, id, state string) error {
 	}
 	return nil
 }
+
+// MarkCampaignRunning records that every workflow of a launching campaign
+// has started. A campaign that is already running or completed keeps its
+// state, so launching a finished campaign again does not reopen it.
+func (s *Store) MarkCampaignRunning(ctx context.Context, id string) error {
+	if _, err := s.DB.Exec(ctx, `UPDATE campaigns SET state = 'running', updated_at = now()
+		WHERE campaign_id = $1 AND state = 'launching'`, id); err != nil {
+		return fmt.Errorf("mark campaign %q running: %w", id, err)
+	}
+	return nil
+}
+
+// completeIfDone moves a running campaign to completed when no enrollment
+// is left before or after StageDone. It is written as two range conditions
+// rather than stage <> 'done' so that each is one short probe of the
+// (campaign_id, stage) index, not a walk over every finished enrollment: it
+// runs each time a transition ends.
+const completeIfDone = `
+UPDATE campaigns SET state = 'completed', updated_at = now()
+WHERE campaign_id = $1 AND state = 'running'
+  AND NOT EXISTS (SELECT 1 FROM enrollments WHERE campaign_id = $1 AND stage < 'done')
+  AND NOT EXISTS (SELECT 1 FROM enrollments WHERE campaign_id = $1 AND stage > 'done')`
+
+// CompleteCampaignIfDone marks a running campaign completed once every one of
+// its transitions has ended, so operators (status, report) and anything
+// reading campaigns.state see that nothing is left to run. It is one
+// statement and idempotent: completed is true only for the call that made
+// the change. RecordStage calls it when a transition ends, and the launch
+// calls it for a campaign whose partners had all finished already.
+func (s *Store) CompleteCampaignIfDone(ctx context.Context, id string) (completed bool, err error) {
+	tag, err := s.DB.Exec(ctx, completeIfDone, id)
+	if err != nil {
+		return false, fmt.Errorf("complete campaign %q: %w", id, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}

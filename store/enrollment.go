@@ -142,9 +142,10 @@ ON CONFLICT (campaign_id, partner_id) DO UPDATE SET
 WHERE e.seq <= EXCLUDED.seq`
 
 // RecordStage writes a workflow's state into its enrollment row, creating
-// the row if needed. It is idempotent, and a stale update (lower Seq than
-// the stored row, as when an old activity attempt runs late) is ignored:
-// applied is false then.
+// the row if needed; a StageDone that leaves nothing to run in a running
+// campaign completes it (CompleteCampaignIfDone). It is idempotent, and a
+// stale update (lower Seq than the stored row, as when an old activity
+// attempt runs late) is ignored: applied is false then.
 func (s *Store) RecordStage(ctx context.Context, u StageUpdate) (applied bool, err error) {
 	if u.CampaignID == "" || u.PartnerID == "" || u.Stage == "" {
 		return false, fmt.Errorf("record stage: campaign ID, partner ID and stage are required (got %q, %q, %q): %w", u.CampaignID, u.PartnerID, u.Stage, ErrInvalidInput)
@@ -173,6 +174,13 @@ func (s *Store) RecordStage(ctx context.Context, u StageUpdate) (applied bool, e
 			err = errors.Join(ErrNotFound, err)
 		}
 		return false, fmt.Errorf("record stage %q of %s (seq %d): %w", u.Stage, workflowID, u.Seq, err)
+	}
+	// The end of a transition may be the campaign's last. Checked even for
+	// a stale update: a retry after a failed check must still make it.
+	if u.Stage == StageDone {
+		if _, err := s.CompleteCampaignIfDone(ctx, u.CampaignID); err != nil {
+			return false, fmt.Errorf("record stage %q of %s (seq %d): %w", u.Stage, workflowID, u.Seq, err)
+		}
 	}
 	return tag.RowsAffected() > 0, nil
 }
