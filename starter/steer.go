@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/tiershift/tiershift/codec"
+	"github.com/tiershift/tiershift/ids"
 	"github.com/tiershift/tiershift/logging"
 	"github.com/tiershift/tiershift/program"
 	"github.com/tiershift/tiershift/store"
@@ -290,7 +291,7 @@ func (t *target) check(reasonRequired bool) []string {
 	case t.partner != "" && t.query != "":
 		problems = append(problems, "give --partner or --query, not both")
 	case t.query != "":
-		if err := checkUserQuery(t.query); err != nil {
+		if _, err := parseCohortFilter(t.query); err != nil {
 			problems = append(problems, err.Error())
 		}
 	}
@@ -303,42 +304,43 @@ func (t *target) check(reasonRequired bool) []string {
 	return problems
 }
 
-func checkUserQuery(q string) error {
-	if strings.TrimSpace(q) == "" {
-		return errors.New("--query is empty")
-	}
-	if strings.Contains(q, ";") {
-		return fmt.Errorf("--query %q must not contain a semicolon", q)
-	}
-	return nil
-}
-
 // quoteQueryString quotes s as a visibility query string literal.
 func quoteQueryString(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `'`, `\'`)
 	return "'" + r.Replace(s) + "'"
 }
 
-// cohortQuery restricts the operator's query to the campaign's running transitions.
-func cohortQuery(campaignID, userQuery string) string {
+// cohortQuery restricts the operator's filter to the campaign's running
+// transitions; the filter was checked by parseCohortFilter, so it cannot
+// close the parenthesis.
+func cohortQuery(campaignID string, filter cohortFilter) string {
 	return fmt.Sprintf("WorkflowType = '%s' AND CampaignId = %s AND ExecutionStatus = 'Running' AND (%s)",
-		workflows.WorkflowName, quoteQueryString(campaignID), userQuery)
+		workflows.WorkflowName, quoteQueryString(campaignID), filter)
 }
 
+// maxBatchExecutions is how many workflows one batch operation names: the
+// server's default frontend.MaxExecutionCountBatchOperationPerNamespace.
+const maxBatchExecutions = 1000
+
 // batchSignal sends the signal to every running transition of the campaign
-// the query matches, as one Temporal batch operation.
-func (e *opsEnv) batchSignal(ctx context.Context, out io.Writer, t target, signal, jobID string, arg any) error {
-	q := cohortQuery(t.campaign, t.query)
-	cnt, err := e.tc.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Namespace: e.cfg.TemporalNamespace, Query: q})
+// the filter matches: the matches are listed and checked first (cohortMembers),
+// then signalled by Temporal batch operations naming exactly those
+// executions, one after the other (a namespace runs one at a time).
+func (e *opsEnv) batchSignal(ctx context.Context, out io.Writer, t target, filter cohortFilter, signal, jobID string, arg any) error {
+	q := cohortQuery(t.campaign, filter)
+	members, err := e.cohortMembers(ctx, t.campaign, q)
 	if err != nil {
 		var ia *serviceerror.InvalidArgument
 		if errors.As(err, &ia) {
-			return badInputf("--query %q: %v", t.query, err)
+			return badInputf("--query %s: %v", ids.Quote(t.query), err)
 		}
-		return fmt.Errorf("count workflows matching %q: %w", q, err)
+		if errors.As(err, new(inputError)) {
+			return err
+		}
+		return fmt.Errorf("list workflows matching %q: %w", q, err)
 	}
-	fmt.Fprintf(out, "%d running workflows match %s\n", cnt.GetCount(), q)
-	if cnt.GetCount() == 0 {
+	fmt.Fprintf(out, "%d running workflows match %s\n", len(members), q)
+	if len(members) == 0 {
 		return nil
 	}
 	// Encrypted like every payload the client sends: a batch operation's
@@ -355,27 +357,37 @@ func (e *opsEnv) batchSignal(ctx context.Context, out io.Writer, t target, signa
 	if t.reason != "" {
 		reason += ": " + t.reason
 	}
-	_, err = e.tc.WorkflowService().StartBatchOperation(ctx, &workflowservice.StartBatchOperationRequest{
-		Namespace:       e.cfg.TemporalNamespace,
-		JobId:           jobID,
-		Reason:          reason,
-		VisibilityQuery: q,
-		Operation: &workflowservice.StartBatchOperationRequest_SignalOperation{SignalOperation: &batch.BatchOperationSignal{
-			Signal:   signal,
-			Input:    payloads,
-			Identity: "starter/" + t.actor,
-		}},
-	})
-	if err != nil {
-		return fmt.Errorf("start batch %s: %w", signal, err)
+	for i := 0; i < len(members); i += maxBatchExecutions {
+		chunk := members[i:min(i+maxBatchExecutions, len(members))]
+		job := jobID
+		if len(members) > maxBatchExecutions {
+			job = fmt.Sprintf("%s-%d", jobID, i/maxBatchExecutions+1)
+		}
+		_, err = e.tc.WorkflowService().StartBatchOperation(ctx, &workflowservice.StartBatchOperationRequest{
+			Namespace: e.cfg.TemporalNamespace,
+			JobId:     job,
+			Reason:    reason,
+			//lint:ignore SA1019 TargetExecutions, its successor, is unknown to the servers we run (1.29)
+			Executions: chunk,
+			Operation: &workflowservice.StartBatchOperationRequest_SignalOperation{SignalOperation: &batch.BatchOperationSignal{
+				Signal:   signal,
+				Input:    payloads,
+				Identity: "starter/" + t.actor,
+			}},
+		})
+		if err != nil {
+			return fmt.Errorf("start batch %s: %w", signal, err)
+		}
+		e.log.Info().Str(logging.CampaignID, t.campaign).Str("job_id", job).Str("query", q).Int("workflows", len(chunk)).
+			Msg("batch signal started")
+		fmt.Fprintf(out, "batch operation %s started: %s signal to %d workflows\n", job, signal, len(chunk))
+		if t.wait || i+maxBatchExecutions < len(members) {
+			if err := e.waitBatch(ctx, out, job); err != nil {
+				return err
+			}
+		}
 	}
-	e.log.Info().Str(logging.CampaignID, t.campaign).Str("job_id", jobID).Str("query", q).Int64("matched", cnt.GetCount()).
-		Msg("batch signal started")
-	fmt.Fprintf(out, "batch operation %s started: %s signal to %d workflows\n", jobID, signal, cnt.GetCount())
-	if !t.wait {
-		return nil
-	}
-	return e.waitBatch(ctx, out, jobID)
+	return nil
 }
 
 func (e *opsEnv) waitBatch(ctx context.Context, out io.Writer, jobID string) error {
@@ -423,7 +435,11 @@ func steer(ctx context.Context, out, errOut io.Writer, t target, name string, ms
 	}
 	id := uuid.NewString()
 	if t.query != "" {
-		return env.batchSignal(ctx, out, t, name, id, msg(id))
+		filter, err := parseCohortFilter(t.query)
+		if err != nil {
+			return badInput(err)
+		}
+		return env.batchSignal(ctx, out, t, filter, name, id, msg(id))
 	}
 	if err := env.requireEnrolled(ctx, t.campaign, t.partner); err != nil {
 		return err
