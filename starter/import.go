@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -19,12 +18,6 @@ import (
 )
 
 func init() { commands = append(commands, newImportCmd) }
-
-// afterImport, when set, is called after a successful import with the
-// partners whose facts changed, so their running workflows can be told
-// (signalled) to re-evaluate. The lead wires it to the Temporal client; nil
-// means nobody is told.
-var afterImport func(ctx context.Context, campaignID string, changed []string) error
 
 type importOptions struct {
 	campaign    string
@@ -156,8 +149,10 @@ func runImport(cmd *cobra.Command, o importOptions, file string) error {
 	}
 	fmt.Fprintln(cmd.OutOrStdout(), summary)
 
-	if afterImport != nil && len(res.FactsChangedIDs) > 0 {
-		if err := afterImport(ctx, o.campaign, res.FactsChangedIDs); err != nil {
+	// The re-import -> Signal path: partners whose facts changed are told
+	// through their running workflows, which re-read and re-evaluate.
+	if len(res.FactsChangedIDs) > 0 {
+		if err := notifyFactsChanged(ctx, cfg, st, log, o.campaign, res.FactsChangedIDs); err != nil {
 			return fmt.Errorf("import committed, but telling the workflows of %d partners whose facts changed failed: %w",
 				len(res.FactsChangedIDs), err)
 		}

@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +14,7 @@ import (
 	"github.com/tiershift/tiershift/internal/pgtest"
 	"github.com/tiershift/tiershift/program"
 	"github.com/tiershift/tiershift/store"
+	"github.com/tiershift/tiershift/workflows"
 )
 
 // starterDB gives the test its own schema and points the starter at it.
@@ -128,13 +129,6 @@ func TestImportWithABadLastRowChangesNothingStored(t *testing.T) {
 
 func TestReimportChangesNothingAndUpdateRecordsChanges(t *testing.T) {
 	db := starterDB(t)
-	var signalled []string
-	afterImport = func(_ context.Context, campaignID string, changed []string) error {
-		signalled = append(signalled, campaignID+":"+strings.Join(changed, ","))
-		return nil
-	}
-	t.Cleanup(func() { afterImport = nil })
-
 	file := writeFile(t, "partners.csv", goodFile)
 	stdout, _, err := execStarter(t, "import", "--campaign", "c1", file)
 	if err != nil {
@@ -153,9 +147,6 @@ func TestReimportChangesNothingAndUpdateRecordsChanges(t *testing.T) {
 	if n := countRows(t, db, `SELECT count(*) FROM partner_fact_changes`); n != 0 {
 		t.Fatalf("re-import recorded %d fact changes", n)
 	}
-	if len(signalled) != 0 {
-		t.Fatalf("signalled %v for an unchanged file", signalled)
-	}
 
 	// p1 earns a certification, p3 loses its points; p2 only changes name.
 	updated := writeFile(t, "partners-2.csv", header+
@@ -168,9 +159,6 @@ func TestReimportChangesNothingAndUpdateRecordsChanges(t *testing.T) {
 	}
 	if !strings.Contains(stdout, "0 inserted, 3 updated, 0 unchanged, 2 facts changed, 0 enrolled") {
 		t.Fatalf("updated import: %s", stdout)
-	}
-	if !slices.Equal(signalled, []string{"c1:p1,p3"}) {
-		t.Fatalf("signalled %v", signalled)
 	}
 	if n := countRows(t, db, `SELECT count(*) FROM partner_fact_changes
 		WHERE source = 'import:partners-2.csv' AND ((partner_id = 'p1' AND field = 'certifications' AND new_value->>'VTSP' = '1')
@@ -235,5 +223,42 @@ func TestMigrateReportsVersions(t *testing.T) {
 	stdout, _, err := execStarter(t, "migrate")
 	if err != nil || !strings.Contains(stdout, "schema is current") {
 		t.Fatalf("migrate: %q, %v", stdout, err)
+	}
+}
+
+// TestReimportAfterLaunchReachesRunningWorkflows re-imports a partner file
+// after the launch, with one partner's facts changed: that partner's running
+// workflow gets the facts Signal and re-evaluates (it now qualifies), the
+// other partner's workflow is not signalled.
+func TestReimportAfterLaunchReachesRunningWorkflows(t *testing.T) {
+	f := opsTemporal(t, true)
+	const partners = "partner_id,name,email,locale,tier,revenue,points,certifications,competencies,modules\n" +
+		"p1,Acme,ops@acme.example,en,Premier,0,0,%s,,\n" +
+		"p2,Bolt,hi@bolt.example,en,Enterprise,0,0,,,\n"
+	opsMust(t, "import", "--campaign", f.campaign, "--program", f.program, writeFile(t, "a.csv", fmt.Sprintf(partners, "")))
+	opsMust(t, "launch", "--campaign", f.campaign, "--program", f.program)
+
+	announced := func(pid string) func() bool {
+		return func() bool {
+			st := f.waitStatus(pid)
+			return st.Stage != workflows.StageWaitingLaunch && len(st.Missing) > 0
+		}
+	}
+	waitFor(t, "p1 announced and missing VTSP", announced("p1"))
+	waitFor(t, "p2 announced", announced("p2"))
+
+	out := opsMust(t, "import", "--campaign", f.campaign, "--program", f.program, writeFile(t, "b.csv", fmt.Sprintf(partners, "VTSP:1")))
+	if !strings.Contains(out, "1 facts changed") {
+		t.Fatalf("re-import:\n%s", out)
+	}
+	waitFor(t, "p1 to re-evaluate and qualify", func() bool {
+		st := f.waitStatus("p1")
+		return st.MeetsExpected && st.Stage == workflows.StageQualified && len(st.Missing) == 0
+	})
+	if n := f.signals("p1", workflows.MessageFacts); n != 1 {
+		t.Errorf("p1 got %d facts Signals, want 1", n)
+	}
+	if n := f.signals("p2", workflows.MessageFacts); n != 0 {
+		t.Errorf("p2, whose facts did not change, got %d facts Signals", n)
 	}
 }
