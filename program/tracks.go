@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -167,6 +168,51 @@ func (p *Program) CheckLevels(levels []TrackLevel) []string {
 		}
 		if !slices.Contains(p.Tracks[i].OldTiers, lv.Tier) {
 			out = append(out, fmt.Sprintf("%q is not an old tier of track %q (old tiers: %s)", lv.Tier, lv.Track, strings.Join(p.Tracks[i].OldTiers, ", ")))
+		}
+	}
+	return out
+}
+
+// LatestDeadline is the deadline of a partner of a program with tracks:
+// the latest of the deadlines of the tracks it holds a level in, each
+// computed by deadline for that track's program and the partner's level
+// in it (Program.Deadline, or DeadlineIn under the end-of-day rule). One
+// transition decides every track, so it waits for the last. It fails when
+// the partner holds a level in none of tps.
+func LatestDeadline(tps []TrackProgram, levels []TrackLevel, deadline func(p *Program, oldTier string) (time.Time, error)) (time.Time, error) {
+	var latest time.Time
+	for _, tp := range tps {
+		lv, ok := levelIn(levels, tp.Name)
+		if !ok {
+			continue
+		}
+		d, err := deadline(tp.Program, lv)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("track %s: %w", tp.Name, err)
+		}
+		if d.After(latest) {
+			latest = d
+		}
+	}
+	if latest.IsZero() {
+		return time.Time{}, fmt.Errorf("the partner holds a level in no track")
+	}
+	return latest, nil
+}
+
+// HeadlineOutcome sums up a partner's per-track outcomes in one word, for
+// the places that hold one outcome per partner (the enrollment row, the
+// Outcome search attribute, the workflow's result): demoted if any track
+// is, else promoted if any track is, else kept. The per-track outcomes
+// are kept beside it.
+func HeadlineOutcome(evs []TrackEvaluation) Outcome {
+	out := OutcomeKept
+	for _, ev := range evs {
+		switch ev.Outcome {
+		case OutcomeDemoted:
+			return OutcomeDemoted
+		case OutcomePromoted:
+			out = OutcomePromoted
 		}
 	}
 	return out

@@ -67,6 +67,10 @@ type TransitionInput struct {
 	PartnerID  string    `json:"partner_id"`
 	OldTier    string    `json:"old_tier"`
 	LaunchAt   time.Time `json:"launch_at"`
+	// TrackLevels is the partner's level in each track of a program with
+	// tracks (partners.tracks, read by the launcher); every track it holds
+	// is decided at the deadline. Empty for a program without tracks.
+	TrackLevels []program.TrackLevel `json:"track_levels,omitempty"`
 	// ProgramID is the ID of the campaign's program; when set, a run whose
 	// program says otherwise fails instead of running the wrong rules.
 	ProgramID string `json:"program_id,omitempty"`
@@ -112,6 +116,9 @@ func (in TransitionInput) Validate() error {
 func (in TransitionInput) checkProgram(p *program.Program) error {
 	if in.ProgramID != "" && p.ID != in.ProgramID {
 		return fmt.Errorf("campaign %s runs program %q, not %q", in.CampaignID, p.ID, in.ProgramID)
+	}
+	if p.HasTracks() {
+		return in.checkTrackLevels(p)
 	}
 	if _, ok := p.Transition(in.OldTier); !ok {
 		return fmt.Errorf("old tier %q has no transition in program %s", in.OldTier, p.ID)
@@ -161,6 +168,18 @@ type State struct {
 	Shown *Visible `json:"shown,omitempty"`
 	// Undelivered lists the emails SendGrid bounced or dropped, one per step.
 	Undelivered []EmailUndelivered `json:"undelivered,omitempty"`
+
+	// The rest is for programs with tracks only (tracks.go), omitted
+	// otherwise so that other runs' state reads as before.
+
+	// Tracks is the latest evaluation of each track the partner holds.
+	Tracks []program.TrackEvaluation `json:"tracks,omitempty"`
+	// TrackTiers is the partner's level in each track now.
+	TrackTiers []program.TrackLevel `json:"track_tiers,omitempty"`
+	// EarlyTracks are the tracks whose level apply_at: qualification granted.
+	EarlyTracks []string `json:"early_tracks,omitempty"`
+	// TrackResults is each track's decision, once decided.
+	TrackResults []TrackResult `json:"track_results,omitempty"`
 }
 
 // ReminderRecord is one reminder slot that came due.
@@ -260,6 +279,10 @@ type Status struct {
 	Outcome     string             `json:"outcome,omitempty"`
 	NewTier     string             `json:"new_tier,omitempty"`
 	Runs        int                `json:"runs"`
+	// Tracks is each track's latest evaluation and TrackResults each
+	// track's decision, for a program with tracks.
+	Tracks       []program.TrackEvaluation `json:"tracks,omitempty"`
+	TrackResults []TrackResult             `json:"track_results,omitempty"`
 }
 
 // Result is what a finished transition returns.
@@ -269,4 +292,7 @@ type Result struct {
 	NewTier     string `json:"new_tier"`
 	EmailsSent  int    `json:"emails_sent"`
 	EmailFailed bool   `json:"email_failed"`
+	// Tracks is each track's decision, for a program with tracks; Outcome
+	// then sums them up (program.HeadlineOutcome).
+	Tracks []TrackResult `json:"tracks,omitempty"`
 }

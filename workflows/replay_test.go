@@ -3,6 +3,7 @@ package workflows
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	historypb "go.temporal.io/api/history/v1"
@@ -48,7 +49,7 @@ func TestReplayRecordedHistories(t *testing.T) {
 			if !ok {
 				return // the recorded run ended otherwise (continue-as-new, failure)
 			}
-			if !got.done || got.result != want {
+			if !got.done || !reflect.DeepEqual(got.result, want) {
 				t.Fatalf("replay %s returned %+v (finished %v), the recorded run %+v", f, got.result, got.done, want)
 			}
 		})

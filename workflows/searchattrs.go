@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"go.temporal.io/api/enums/v1"
@@ -29,6 +30,11 @@ var (
 	// partner's announcement, extension or outcome email: the partners who
 	// were never reached. Unset until then.
 	EmailUndeliveredKey = temporal.NewSearchAttributeKeyBool("EmailUndelivered")
+	// TrackOutcomesKey lists, once a transition of a program with tracks is
+	// decided, each track's outcome as "Track:outcome" ("Resell:demoted"),
+	// so operators filter with TrackOutcomes = "Resell:demoted". Unset for
+	// programs without tracks.
+	TrackOutcomesKey = temporal.NewSearchAttributeKeyKeywordList("TrackOutcomes")
 )
 
 // SearchAttributes lists every custom search attribute with its type, for
@@ -46,6 +52,7 @@ func SearchAttributes() map[string]enums.IndexedValueType {
 		MeetsExpectedKey.GetName():    enums.INDEXED_VALUE_TYPE_BOOL,
 		EmailFailedKey.GetName():      enums.INDEXED_VALUE_TYPE_BOOL,
 		EmailUndeliveredKey.GetName(): enums.INDEXED_VALUE_TYPE_BOOL,
+		TrackOutcomesKey.GetName():    enums.INDEXED_VALUE_TYPE_KEYWORD_LIST,
 	}
 }
 
@@ -75,6 +82,8 @@ type Visible struct {
 	// EmailUndelivered is omitted while false, so the state of runs shown
 	// before it existed reads the same.
 	EmailUndelivered bool `json:"email_undelivered,omitempty"`
+	// TrackOutcomes is omitted while empty, like EmailUndelivered.
+	TrackOutcomes []string `json:"track_outcomes,omitempty"`
 }
 
 func (v Visible) updates(prev *Visible, in TransitionInput) []temporal.SearchAttributeUpdate {
@@ -107,6 +116,9 @@ func (v Visible) updates(prev *Visible, in TransitionInput) []temporal.SearchAtt
 	if v.EmailUndelivered != prev.EmailUndelivered {
 		u = append(u, EmailUndeliveredKey.ValueSet(v.EmailUndelivered))
 	}
+	if !slices.Equal(v.TrackOutcomes, prev.TrackOutcomes) {
+		u = append(u, TrackOutcomesKey.ValueSet(v.TrackOutcomes))
+	}
 	return u
 }
 
@@ -124,6 +136,7 @@ func (t *transition) show(ctx workflow.Context) error {
 		MeetsExpected:    t.s.Evaluation.MeetsExpected,
 		EmailFailed:      len(t.s.EmailFailures) > 0,
 		EmailUndelivered: len(t.s.Undelivered) > 0,
+		TrackOutcomes:    trackOutcomes(t.s.TrackResults),
 	}
 	workflow.SetCurrentDetails(ctx, t.details())
 	if u := v.updates(t.s.Shown, t.in); len(u) > 0 {

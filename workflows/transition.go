@@ -89,9 +89,12 @@ type transition struct {
 	in   TransitionInput
 	prog *program.Program
 	rule program.Transition
-	s    *State
-	log  log.Logger
-	id   string
+	// tracks is the program's tracks, each seen as a program, for a
+	// program with tracks (tracks.go); nil otherwise.
+	tracks []program.TrackProgram
+	s      *State
+	log    log.Logger
+	id     string
 	// receivers read the Signals of each message type, in registration order.
 	receivers []signalReceiver
 }
@@ -106,7 +109,7 @@ func newTransition(ctx workflow.Context, in TransitionInput) (*transition, error
 		log: log.With(workflow.GetLogger(ctx), "campaign_id", in.CampaignID, "partner_id", in.PartnerID),
 	}
 	if in.Program != nil {
-		return t, t.start(internProgram(in.Program))
+		return t, t.start(ctx, internProgram(in.Program))
 	}
 	return t, nil
 }
@@ -127,7 +130,7 @@ func (t *transition) loadProgram(ctx workflow.Context) error {
 		return temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("load the program of campaign %s: %v", t.in.CampaignID, err), contract.ErrTypeNoProgram, err)
 	}
-	return t.start(internProgram(prog))
+	return t.start(ctx, internProgram(prog))
 }
 
 // ready reports whether the run has its program, and so its rules and state.
@@ -137,7 +140,10 @@ func (t *transition) ready() bool { return t.prog != nil }
 
 // start sets the run's program, its rule for the partner's old tier, and its
 // state: the one carried across continue-as-new, or a new one.
-func (t *transition) start(prog *program.Program) error {
+func (t *transition) start(ctx workflow.Context, prog *program.Program) error {
+	if prog.HasTracks() {
+		return t.startTracks(ctx, prog)
+	}
 	if err := t.in.checkProgram(prog); err != nil {
 		return invalidInput(err)
 	}
@@ -267,6 +273,10 @@ func (t *transition) evaluate(ctx workflow.Context) {
 	} else {
 		t.s.Partner = snap
 	}
+	if t.tracks != nil {
+		t.evaluateTracks()
+		return
+	}
 	ev, err := t.prog.Evaluate(t.in.OldTier, t.s.Partner.Facts)
 	if err != nil {
 		t.log.Error("evaluate partner", "error", err)
@@ -278,6 +288,10 @@ func (t *transition) evaluate(ctx workflow.Context) {
 // applyEarlyTier grants the expected tier at once when the program says a
 // qualifying partner need not wait for its deadline.
 func (t *transition) applyEarlyTier(ctx workflow.Context) {
+	if t.tracks != nil {
+		t.applyEarlyTracks(ctx)
+		return
+	}
 	if t.prog.ApplyAt != program.ApplyAtQualification || t.s.EarlyTierApplied {
 		return
 	}
@@ -359,6 +373,10 @@ func (t *transition) hasPending() bool {
 
 // decide applies the outcome at the deadline with the freshest facts.
 func (t *transition) decide(ctx workflow.Context) {
+	if t.tracks != nil {
+		t.decideTracks(ctx)
+		return
+	}
 	t.s.Stage = StageDeciding
 	_ = t.show(ctx)
 	t.evaluate(ctx)
@@ -374,6 +392,10 @@ func (t *transition) decide(ctx workflow.Context) {
 
 // end records an operator's exemption or withdrawal.
 func (t *transition) end(ctx workflow.Context) {
+	if t.tracks != nil {
+		t.endTracks(ctx)
+		return
+	}
 	e := t.s.Ending
 	to := t.s.CurrentTier
 	if e.Outcome == OutcomeExempted {
@@ -392,24 +414,39 @@ func (t *transition) end(ctx workflow.Context) {
 
 // changeTier writes a tier change and its audit row, once per step.
 func (t *transition) changeTier(ctx workflow.Context, step, to, outcome, reason, actor string) {
-	change := contract.TierChange{
-		WorkflowID: t.id, Step: step, CampaignID: t.in.CampaignID, PartnerID: t.in.PartnerID,
-		FromTier: t.s.CurrentTier, ToTier: to, Outcome: outcome, Reason: reason, Actor: actor,
+	if t.applyChange(ctx, t.tierChange(step, t.s.CurrentTier, to, outcome, reason, actor)) {
+		t.s.CurrentTier = to
 	}
+}
+
+// tierChange is this partner's change at step from one tier to another.
+func (t *transition) tierChange(step, from, to, outcome, reason, actor string) contract.TierChange {
+	return contract.TierChange{
+		WorkflowID: t.id, Step: step, CampaignID: t.in.CampaignID, PartnerID: t.in.PartnerID,
+		FromTier: from, ToTier: to, Outcome: outcome, Reason: reason, Actor: actor,
+	}
+}
+
+// applyChange runs ApplyTierChange; it reports whether the change is in
+// Postgres (now or by an earlier attempt).
+func (t *transition) applyChange(ctx workflow.Context, change contract.TierChange) bool {
 	res, err := storeCall(ctx, t, contract.ApplyTierChange, change).Get(ctx)
 	if err != nil {
-		t.log.Error("apply tier change failed", "step", step, "error", err)
-		return
+		t.log.Error("apply tier change failed", "step", change.Step, "track", change.Track, "error", err)
+		return false
 	}
-	t.log.Info("tier changed", "step", step, "from", change.FromTier, "to", to, "outcome", outcome, "applied", res.Applied)
-	t.s.CurrentTier = to
+	t.log.Info("tier changed", "step", change.Step, "track", change.Track, "from", change.FromTier, "to", change.ToTier,
+		"outcome", change.Outcome, "applied", res.Applied)
+	return true
 }
 
 // sendEmail asks the email worker to send one message; it reports whether
 // the message went out (or was captured). A failure is recorded, never fatal.
 func (t *transition) sendEmail(ctx workflow.Context, kind email.Kind, step string, ext *Extension) bool {
 	data := email.DataFor(t.prog, t.in.CampaignID, t.in.PartnerID, t.s.Partner.Name, t.s.Evaluation, t.s.Deadline, workflow.Now(ctx))
-	if kind == email.KindQualified {
+	if t.tracks != nil {
+		data = email.DataForTracks(t.prog, t.in.CampaignID, t.in.PartnerID, t.s.Partner.Name, t.s.Tracks, t.s.Deadline, workflow.Now(ctx))
+	} else if kind == email.KindQualified {
 		data.NewTier = t.s.Evaluation.ExpectedTier
 	}
 	if ext != nil {
@@ -480,7 +517,7 @@ func (t *transition) remindersSent() int {
 func (t *transition) result() Result {
 	return Result{
 		Outcome: t.s.Outcome, OldTier: t.in.OldTier, NewTier: t.s.NewTier,
-		EmailsSent: t.s.EmailsSent, EmailFailed: len(t.s.EmailFailures) > 0,
+		EmailsSent: t.s.EmailsSent, EmailFailed: len(t.s.EmailFailures) > 0, Tracks: t.s.TrackResults,
 	}
 }
 
@@ -492,6 +529,7 @@ func (t *transition) status(now time.Time) Status {
 		Deadline: t.s.Deadline, MeetsExpected: ev.MeetsExpected, Missing: ev.Missing,
 		RemindersSent: t.remindersSent(), Reminders: t.s.Reminders, Extensions: t.s.Extensions,
 		EmailFailures: t.s.EmailFailures, Undelivered: t.s.Undelivered, Outcome: t.s.Outcome, NewTier: t.s.NewTier, Runs: t.s.Runs,
+		Tracks: t.s.Tracks, TrackResults: t.s.TrackResults,
 	}
 	if t.s.Stage != StageDone && t.s.Stage != StageDeciding {
 		for _, sl := range t.slots() {

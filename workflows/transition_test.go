@@ -90,7 +90,7 @@ func (b *backend) ApplyTierChange(_ context.Context, c contract.TierChange) (con
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, done := range b.changes {
-		if done.WorkflowID == c.WorkflowID && done.Step == c.Step {
+		if done.WorkflowID == c.WorkflowID && done.Step == c.Step && done.Track == c.Track {
 			return contract.TierChangeResult{}, nil
 		}
 	}

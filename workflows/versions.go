@@ -18,4 +18,9 @@ const (
 	// changeDeliveryEvents: an email-undelivered message (SendGrid bounced
 	// or dropped an email) is recorded and shown as EmailUndelivered.
 	changeDeliveryEvents = "delivery-events"
+	// changeTracks: a program with tracks is run track by track (tracks.go):
+	// every track decided at the deadline, one tier change per track, the
+	// TrackOutcomes search attribute. Only runs of such programs ask for
+	// it, so the runs of other programs record no marker and are unchanged.
+	changeTracks = "track-programs"
 )
