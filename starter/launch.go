@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -25,6 +26,7 @@ import (
 	"github.com/tiershift/tiershift/program"
 	"github.com/tiershift/tiershift/store"
 	"github.com/tiershift/tiershift/workflows"
+	"github.com/tiershift/tiershift/zones"
 )
 
 func init() { commands = append(commands, newLaunchCmd) }
@@ -184,6 +186,11 @@ func runLaunch(ctx context.Context, out, errOut io.Writer, o launchOptions) erro
 			"(re-import them under valid IDs and remove the old enrollments):\n%s", o.campaign, nBad, strings.Join(lines, "\n"))
 	}
 
+	loc, err := zones.Load(cmp.Or(prog.TimeZone, zones.UTC))
+	if err != nil {
+		return badInput(err)
+	}
+
 	if err := env.st.RecordLaunch(ctx, o.campaign, o.programFile, prog, launchAt); err != nil {
 		if errors.Is(err, store.ErrProgramMismatch) {
 			return badInput(err)
@@ -193,7 +200,7 @@ func runLaunch(ctx context.Context, out, errOut io.Writer, o launchOptions) erro
 	log.Info().Str("program", prog.ID).Time("launch_at", launchAt).Int64("partners", total).
 		Float64("rate", o.rate).Int("concurrency", o.concurrency).Msg("launching campaign")
 
-	l := &launcher{env: env, log: log, opts: o, prog: prog, launchAt: launchAt, progress: newProgress(total, time.Now())}
+	l := &launcher{env: env, log: log, opts: o, prog: prog, loc: loc, launchAt: launchAt, progress: newProgress(total, time.Now())}
 	if o.rate > 0 {
 		l.limiter = rate.NewLimiter(rate.Limit(o.rate), 1)
 	}
@@ -259,6 +266,7 @@ type launcher struct {
 	log      zerolog.Logger
 	opts     launchOptions
 	prog     *program.Program
+	loc      *time.Location // the program's zone
 	launchAt time.Time
 	limiter  *rate.Limiter
 	progress *progress
@@ -348,7 +356,8 @@ func (l *launcher) startOne(ctx context.Context, t store.LaunchTarget) error {
 	if !ok {
 		return fmt.Errorf("old tier %q has no transition in program %s", t.OldTier, l.prog.ID)
 	}
-	deadline := tr.Grace.AddTo(l.launchAt)
+	// As a new run sets it (program.DeadlineIn), shown on the program's calendar.
+	deadline := tr.Grace.EndOfDayFrom(l.launchAt, l.loc).In(l.loc)
 	in := workflows.TransitionInput{
 		CampaignID:     l.opts.campaign,
 		PartnerID:      t.PartnerID,
@@ -376,10 +385,11 @@ func (l *launcher) startOne(ctx context.Context, t store.LaunchTarget) error {
 }
 
 // launchSummary is the one line the Web UI shows for a workflow, e.g.
-// "R-02 · Enterprise → Enterprise by 2010-01-14". It names the partner by
+// "R-02 · Enterprise → Enterprise by 2010-01-14", the date in deadline's
+// location (the program's zone). It names the partner by
 // ID, never by name: the summary is shown to anyone who can list
 // workflows, and an operator with the codec server reads the name in the
 // input and state.
 func launchSummary(partnerID, oldTier, expected string, deadline time.Time) string {
-	return fmt.Sprintf("%s · %s → %s by %s", partnerID, oldTier, expected, deadline.UTC().Format(time.DateOnly))
+	return fmt.Sprintf("%s · %s → %s by %s", partnerID, oldTier, expected, deadline.Format(time.DateOnly))
 }

@@ -277,8 +277,9 @@ func TestLaunchTwiceStartsOneWorkflowPerPartner(t *testing.T) {
 	}
 	st := f.waitStatus("p1")
 	launchDay, _ := time.Parse(time.DateOnly, launchAt)
-	if st.Stage != workflows.StageWaitingLaunch || st.ExpectedTier != "Gold" || !st.Deadline.Equal(launchDay.AddDate(0, 6, 0)) {
-		t.Errorf("status of p1 = %+v; want waiting for launch, Gold due six months after %s", st, launchAt)
+	// The program names no zone: six months on, at the end of that day in UTC.
+	if want := launchDay.AddDate(0, 6, 1).Add(-time.Second); st.Stage != workflows.StageWaitingLaunch || st.ExpectedTier != "Gold" || !st.Deadline.Equal(want) {
+		t.Errorf("status of p1 = %+v; want waiting for launch, Gold due at the end of the day six months after %s", st, launchAt)
 	}
 }
 
@@ -378,6 +379,12 @@ func TestLaunchProgress(t *testing.T) {
 	if got := launchSummary("R-02", "Enterprise", "Enterprise",
 		time.Date(2010, 1, 14, 0, 0, 0, 0, time.UTC)); got != "R-02 · Enterprise → Enterprise by 2010-01-14" {
 		t.Errorf("summary %q", got)
+	}
+	// 04:59:59 UTC on 15 January is still 14 January in New York (UTC−5).
+	ny, _ := time.LoadLocation("America/New_York")
+	if got := launchSummary("R-02", "Enterprise", "Enterprise",
+		time.Date(2010, 1, 15, 4, 59, 59, 0, time.UTC).In(ny)); got != "R-02 · Enterprise → Enterprise by 2010-01-14" {
+		t.Errorf("summary in the program's zone %q", got)
 	}
 	if _, err := program.Load("x.yaml", []byte(opsProgramYAML)); err != nil {
 		t.Fatalf("test program: %v", err)

@@ -10,6 +10,10 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+
+	// The zone database, in the binary: deadlines and dates read the same
+	// on a machine without one (package zones uses it too).
+	_ "time/tzdata"
 )
 
 // Exit codes: 0 success, 1 an operation failed, 2 the input was bad (nothing

@@ -29,6 +29,10 @@ import (
 	"github.com/tiershift/tiershift/store"
 	"github.com/tiershift/tiershift/temporalx"
 	"github.com/tiershift/tiershift/workflows"
+
+	// The zone database, in the binary: deadlines and dates read the same
+	// on a machine without one (package zones uses it too).
+	_ "time/tzdata"
 )
 
 func main() {

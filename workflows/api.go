@@ -180,6 +180,10 @@ type State struct {
 	EarlyTracks []string `json:"early_tracks,omitempty"`
 	// TrackResults is each track's decision, once decided.
 	TrackResults []TrackResult `json:"track_results,omitempty"`
+	// TimeZone is the program's zone ("UTC" when it names none) for runs
+	// begun with time zones (changeTimeZones); empty for runs begun before,
+	// which keep their UTC arithmetic and dates.
+	TimeZone string `json:"time_zone,omitempty"`
 }
 
 // ReminderRecord is one reminder slot that came due.

@@ -236,6 +236,9 @@ func (t *transition) validateExtend(m ExtendDeadline) error {
 func (t *transition) onExtend(ctx workflow.Context, m ExtendDeadline) {
 	from := t.s.Deadline
 	t.s.Deadline = m.By.AddTo(from)
+	if t.s.TimeZone != "" {
+		t.s.Deadline = zonedDeadline(ctx, t.s.TimeZone, m.By, from)
+	}
 	t.s.DeadlineRevision++
 	t.s.RemindersFrom = workflow.Now(ctx)
 	t.s.Extensions = append(t.s.Extensions, Extension{

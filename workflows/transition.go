@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -14,6 +15,7 @@ import (
 	"github.com/tiershift/tiershift/config"
 	"github.com/tiershift/tiershift/email"
 	"github.com/tiershift/tiershift/program"
+	"github.com/tiershift/tiershift/zones"
 )
 
 // seenMessagesKept bounds the duplicate-detection memory carried in state.
@@ -157,7 +159,13 @@ func (t *transition) start(ctx workflow.Context, prog *program.Program) error {
 		if err != nil {
 			return invalidInput(err)
 		}
+		zone := ""
+		if workflow.GetVersion(ctx, changeTimeZones, workflow.DefaultVersion, 1) == 1 {
+			zone = cmp.Or(prog.TimeZone, zones.UTC)
+			deadline = zonedDeadline(ctx, zone, rule.Grace, t.in.LaunchAt)
+		}
 		s = State{
+			TimeZone:    zone,
 			Stage:       StageWaitingLaunch,
 			Deadline:    deadline,
 			CurrentTier: t.in.OldTier,
@@ -166,6 +174,25 @@ func (t *transition) start(ctx workflow.Context, prog *program.Program) error {
 	}
 	t.prog, t.rule, t.s = prog, rule, &s
 	return nil
+}
+
+// zonedDeadline is grace counted from from under the end-of-day rule in
+// zone (program.Duration.EndOfDayFrom). It is computed once, in a
+// SideEffect: the zone's rules come from the worker's zone database, and a
+// replay on a worker whose database differs must find the same deadline.
+func zonedDeadline(ctx workflow.Context, zone string, grace program.Duration, from time.Time) time.Time {
+	var at time.Time
+	err := workflow.SideEffect(ctx, func(workflow.Context) any {
+		loc, err := zones.Load(zone)
+		if err != nil {
+			loc = time.UTC // checked when the program was loaded
+		}
+		return grace.EndOfDayFrom(from, loc)
+	}).Get(&at)
+	if err != nil {
+		return grace.AddTo(from)
+	}
+	return at
 }
 
 // invalidInput fails the workflow: nothing in it can be retried into working.
@@ -451,6 +478,9 @@ func (t *transition) sendEmail(ctx workflow.Context, kind email.Kind, step strin
 	}
 	if ext != nil {
 		data.PreviousDeadline = ext.From
+	}
+	if t.s.TimeZone != "" {
+		data.TimeZone = zones.ForPartner(t.s.Partner.TimeZone, t.s.Partner.Country, t.s.TimeZone)
 	}
 	in := contract.SendEmailInput{
 		WorkflowID: t.id, Step: step, CampaignID: t.in.CampaignID, PartnerID: t.in.PartnerID,

@@ -262,8 +262,10 @@ func (r *updateResult) accepted(t *testing.T, what string) Status {
 	return r.status
 }
 
+// deadline is the partner's deadline as a new run sets it: the end of the
+// grace period's last day in the program's zone.
 func (h *harness) deadline() time.Time {
-	d, err := h.prog.Deadline(h.in.OldTier, launch)
+	d, err := h.prog.DeadlineIn(h.in.OldTier, launch, programZone(h.t, h.prog))
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -296,8 +298,10 @@ func TestEnterpriseMissingEverythingGetsEveryReminderThenFallsToRegistered(t *te
 	r := h.run()
 
 	deadline := h.deadline()
-	if want := time.Date(2010, time.January, 14, 0, 0, 0, 0, time.UTC); !deadline.Equal(want) {
-		t.Fatalf("Enterprise deadline = %v, want 9 months after launch %v", deadline, want)
+	// Launched 14 April 2009 00:00 UTC, 13 April 17:00 in Palo Alto: 9
+	// months on, 13 January 2010 ends at 23:59:59 PST, 07:59:59 UTC on the 14th.
+	if want := time.Date(2010, time.January, 14, 7, 59, 59, 0, time.UTC); !deadline.Equal(want) {
+		t.Fatalf("Enterprise deadline = %v, want the end of the day 9 months after launch in Palo Alto %v", deadline, want)
 	}
 	want := []string{"announcement"}
 	for _, r := range h.prog.Reminders {
@@ -460,13 +464,15 @@ func TestExtensionMovesDeadlineAndReminders(t *testing.T) {
 		dup = h.update(MessageExtend, "ext-1-dup", ExtendDeadline{ID: "ext-1", By: program.Duration{Days: 30}, Reason: "LMS outage"})
 	})
 	r := h.run()
-	if st := ext.accepted(t, "extend"); !st.Deadline.Equal(deadline.AddDate(0, 0, 30)) {
+	// 30 days later on the program's calendar: the same wall-clock end of
+	// day, across the change from summer to winter time.
+	newDeadline := deadline.In(programZone(t, h.prog)).AddDate(0, 0, 30)
+	if st := ext.accepted(t, "extend"); !st.Deadline.Equal(newDeadline) {
 		t.Fatalf("extend answered deadline %v", st.Deadline)
 	}
 	if st := dup.accepted(t, "duplicate extend"); len(st.Extensions) != 1 {
 		t.Fatalf("duplicate extend applied: %+v", st.Extensions)
 	}
-	newDeadline := deadline.AddDate(0, 0, 30)
 	if !h.env.Now().Equal(newDeadline) {
 		t.Fatalf("decided at %v, want the extended deadline %v", h.env.Now(), newDeadline)
 	}
@@ -626,7 +632,9 @@ func TestOutOfOrderMessagesBeforeLaunch(t *testing.T) {
 	if !a.At.Equal(h.in.LaunchAt) {
 		t.Fatalf("announcement at %v, want the launch date %v", a.At, h.in.LaunchAt)
 	}
-	if want := launch.AddDate(0, 1+6+1, 0); !h.env.Now().Equal(want) || r.Outcome != "kept" {
+	// Launched 13 May 17:00 in Palo Alto: 6 months and the month of the
+	// extension end on 13 December 23:59:59 PST, 07:59:59 UTC on the 14th.
+	if want := time.Date(2009, time.December, 14, 7, 59, 59, 0, time.UTC); !h.env.Now().Equal(want) || r.Outcome != "kept" {
 		t.Fatalf("decided %s at %v, want kept at %v", r.Outcome, h.env.Now(), want)
 	}
 }
@@ -674,7 +682,7 @@ func TestContinueAsNewKeepsEverything(t *testing.T) {
 	// run carries it; the continued runs carry only its ID and load it.
 	in := TransitionInput{CampaignID: "c", PartnerID: "p-1", OldTier: "Enterprise", LaunchAt: launch, Program: prog}
 	start := launch
-	deadline, _ := prog.Deadline("Enterprise", launch)
+	deadline, _ := prog.DeadlineIn("Enterprise", launch, programZone(t, prog))
 	extended := false
 	var runs int
 	for runs = 1; runs < 50; runs++ {

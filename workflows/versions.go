@@ -23,4 +23,11 @@ const (
 	// TrackOutcomes search attribute. Only runs of such programs ask for
 	// it, so the runs of other programs record no marker and are unchanged.
 	changeTracks = "track-programs"
+	// changeTimeZones: a new run keeps its deadline in the program's zone
+	// (a grace period in days or months ends at 23:59:59 there, and so
+	// does an extension) and writes every date of its emails in the
+	// partner's zone, naming it. State.TimeZone is set on such runs and
+	// carried across continue-as-new; runs begun before keep exact UTC
+	// arithmetic and UTC dates.
+	changeTimeZones = "time-zones"
 )

@@ -57,6 +57,8 @@ type PartnerSnapshot struct {
 	Country   string        `json:"country"`
 	Tier      string        `json:"tier"`
 	Facts     program.Facts `json:"facts"`
+	// TimeZone is the partner's own IANA zone from the partner file, if any.
+	TimeZone string `json:"timezone,omitempty"`
 }
 
 // StageUpdate mirrors a workflow's state into its enrollment row, so reports
