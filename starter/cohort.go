@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"go.temporal.io/api/common/v1"
+	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/converter"
 
@@ -105,13 +107,25 @@ func queryError(q string, at int, why string) error {
 	return fmt.Errorf("--query %s: at character %d: %s", ids.Quote(q), at+1, why)
 }
 
+// member is what a decision's check knows of one partner it reaches.
+type member struct {
+	PartnerID string
+	OldTier   string
+	Deadline  time.Time // zero when not known yet
+}
+
+// maxNamedProblems bounds how many refused members an error names.
+const maxNamedProblems = 10
+
 // cohortMembers lists every workflow the query matches and checks, whatever
 // the query says, that each is a transition of the campaign: by its workflow
 // ID and by its CampaignId search attribute. One that is not is refused
 // before anything is signalled, naming it; the batch is then sent to exactly
-// the executions listed here, never to a re-evaluated query.
-func (e *opsEnv) cohortMembers(ctx context.Context, campaignID, query string) ([]*common.WorkflowExecution, error) {
+// the executions listed here, never to a re-evaluated query. check, when
+// set, vets each member from its search attributes; any refusal refuses all.
+func (e *opsEnv) cohortMembers(ctx context.Context, campaignID, query string, check func(member) error) ([]*common.WorkflowExecution, error) {
 	var members []*common.WorkflowExecution
+	var problems []string
 	var token []byte
 	for {
 		resp, err := e.tc.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
@@ -124,12 +138,45 @@ func (e *opsEnv) cohortMembers(ctx context.Context, campaignID, query string) ([
 			if err := checkMember(campaignID, x.GetExecution().GetWorkflowId(), x.GetSearchAttributes()); err != nil {
 				return nil, err
 			}
+			if check != nil {
+				if err := check(memberOf(x)); err != nil {
+					problems = append(problems, err.Error())
+				}
+			}
 			members = append(members, x.GetExecution())
 		}
 		if token = resp.GetNextPageToken(); len(token) == 0 {
-			return members, nil
+			break
 		}
 	}
+	if len(problems) > 0 {
+		return nil, badInputf("%d of the %d partners the query matches are refused; nothing was sent:\n  %s",
+			len(problems), len(members), strings.Join(firstN(problems, maxNamedProblems), "\n  "))
+	}
+	return members, nil
+}
+
+func firstN(lines []string, n int) []string {
+	if len(lines) <= n {
+		return lines
+	}
+	return append(lines[:n:n], fmt.Sprintf("... and %d more", len(lines)-n))
+}
+
+// memberOf reads a listed transition's partner, old tier and deadline; an
+// attribute not set yet stays empty.
+func memberOf(x *workflowpb.WorkflowExecutionInfo) member {
+	var m member
+	_, m.PartnerID, _ = ids.ParseWorkflowID(x.GetExecution().GetWorkflowId())
+	fields := x.GetSearchAttributes().GetIndexedFields()
+	dc := converter.GetDefaultDataConverter()
+	if p := fields[workflows.OldTierKey.GetName()]; p != nil {
+		_ = dc.FromPayload(p, &m.OldTier)
+	}
+	if p := fields[workflows.DeadlineKey.GetName()]; p != nil {
+		_ = dc.FromPayload(p, &m.Deadline)
+	}
+	return m
 }
 
 // checkMember refuses a listed workflow that is not a transition of the

@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/converter"
 
+	"github.com/tiershift/tiershift/program"
 	"github.com/tiershift/tiershift/workflows"
 )
 
@@ -96,9 +97,15 @@ func TestCohortOperationsStayInTheirCampaign(t *testing.T) {
 	}
 	defer env.Close()
 	tg := target{campaign: f.campaign, query: injection, actor: "test"}
+	camp, err := env.loadCampaign(context.Background(), f.campaign)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var out strings.Builder
-	err = env.batchSignal(context.Background(), &out, tg, cohortFilter(injection), workflows.MessageExtend, "job-"+randomID(),
-		workflows.ExtendDeadline{ID: "x", Reason: "x"})
+	err = env.batchSignal(context.Background(), &out, tg, cohortFilter(injection), camp, decision{name: workflows.MessageExtend,
+		msg: func(id string) any {
+			return workflows.ExtendDeadline{ID: id, By: program.Duration{Days: 1}, Reason: "x"}
+		}})
 	if err == nil || !errors.As(err, new(inputError)) || !strings.Contains(err.Error(), "outside campaign") ||
 		!strings.Contains(err.Error(), workflows.WorkflowID(other.campaign, "q1")) {
 		t.Errorf("escaping filter: %v\n%s", err, out.String())

@@ -192,7 +192,7 @@ func runLaunch(ctx context.Context, out, errOut io.Writer, o launchOptions) erro
 	}
 
 	if err := env.st.RecordLaunch(ctx, o.campaign, o.programFile, prog, launchAt); err != nil {
-		if errors.Is(err, store.ErrProgramMismatch) {
+		if errors.Is(err, store.ErrLaunchMismatch) {
 			return badInput(err)
 		}
 		return err

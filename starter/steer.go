@@ -326,9 +326,13 @@ const maxBatchExecutions = 1000
 // the filter matches: the matches are listed and checked first (cohortMembers),
 // then signalled by Temporal batch operations naming exactly those
 // executions, one after the other (a namespace runs one at a time).
-func (e *opsEnv) batchSignal(ctx context.Context, out io.Writer, t target, filter cohortFilter, signal, jobID string, arg any) error {
+func (e *opsEnv) batchSignal(ctx context.Context, out io.Writer, t target, filter cohortFilter, camp store.Campaign, d decision) error {
 	q := cohortQuery(t.campaign, filter)
-	members, err := e.cohortMembers(ctx, t.campaign, q)
+	var check func(member) error
+	if d.member != nil {
+		check = func(m member) error { return d.member(camp, m) }
+	}
+	members, err := e.cohortMembers(ctx, t.campaign, q, check)
 	if err != nil {
 		var ia *serviceerror.InvalidArgument
 		if errors.As(err, &ia) {
@@ -349,7 +353,8 @@ func (e *opsEnv) batchSignal(ctx context.Context, out io.Writer, t target, filte
 	if err != nil {
 		return err
 	}
-	payloads, err := dc.ToPayloads(arg)
+	jobID, signal := uuid.NewString(), d.name
+	payloads, err := dc.ToPayloads(d.msg(jobID))
 	if err != nil {
 		return fmt.Errorf("encode %s signal: %w", signal, err)
 	}
@@ -415,10 +420,21 @@ func (e *opsEnv) waitBatch(ctx context.Context, out io.Writer, jobID string) err
 	}
 }
 
-// steer runs a decision against one partner (Update) or a cohort (batch
-// Signal). msg builds the message given its ID.
-func steer(ctx context.Context, out, errOut io.Writer, t target, name string, msg func(id string) any,
-	validate func(*program.Program) error, show func(io.Writer, workflows.Status)) error {
+// decision is an operator's decision on one partner (an Update) or a cohort
+// (a batch Signal), with its checks.
+type decision struct {
+	name string              // the Update or Signal
+	msg  func(id string) any // the message, given its ID
+	// validate checks the decision against the campaign's program.
+	validate func(*program.Program) error
+	// member, when set, checks it against each partner it reaches, before
+	// anything is sent to any of them.
+	member func(store.Campaign, member) error
+	show   func(io.Writer, workflows.Status)
+}
+
+// steer runs a decision against one partner or a cohort.
+func steer(ctx context.Context, out, errOut io.Writer, t target, d decision) error {
 	env, err := openOps(ctx, errOut, true)
 	if err != nil {
 		return err
@@ -428,70 +444,117 @@ func steer(ctx context.Context, out, errOut io.Writer, t target, name string, ms
 	if err != nil {
 		return err
 	}
-	if validate != nil {
-		if err := validate(camp.Program); err != nil {
+	if d.validate != nil {
+		if err := d.validate(camp.Program); err != nil {
 			return badInput(err)
 		}
 	}
-	id := uuid.NewString()
 	if t.query != "" {
 		filter, err := parseCohortFilter(t.query)
 		if err != nil {
 			return badInput(err)
 		}
-		return env.batchSignal(ctx, out, t, filter, name, id, msg(id))
+		return env.batchSignal(ctx, out, t, filter, camp, d)
 	}
 	if err := env.requireEnrolled(ctx, t.campaign, t.partner); err != nil {
 		return err
 	}
-	st, err := env.update(ctx, t.campaign, t.partner, name, id, msg(id))
+	if d.member != nil {
+		if err := env.checkPartner(ctx, t, camp, d); err != nil {
+			return err
+		}
+	}
+	id := uuid.NewString()
+	st, err := env.update(ctx, t.campaign, t.partner, d.name, id, d.msg(id))
 	if err != nil {
 		if closed, why := env.closedWorkflow(ctx, t.campaign, t.partner, err); closed {
 			return fmt.Errorf("%s: nothing changed", why)
 		}
-		return fmt.Errorf("%s partner %s: %w", name, t.partner, err)
+		return fmt.Errorf("%s partner %s: %w", d.name, t.partner, err)
 	}
-	env.log.Info().Str(logging.CampaignID, t.campaign).Str(logging.PartnerID, t.partner).Str("message", name).
+	env.log.Info().Str(logging.CampaignID, t.campaign).Str(logging.PartnerID, t.partner).Str("message", d.name).
 		Str("id", id).Str("actor", t.actor).Msg("update accepted")
-	show(out, st)
+	d.show(out, st)
+	return nil
+}
+
+// checkPartner runs the decision's member check on one partner, reading its
+// old tier and current deadline from its workflow.
+func (e *opsEnv) checkPartner(ctx context.Context, t target, camp store.Campaign, d decision) error {
+	qctx, cancel := context.WithTimeout(ctx, updateTimeout)
+	defer cancel()
+	var st workflows.Status
+	v, err := e.tc.QueryWorkflow(qctx, workflows.WorkflowID(t.campaign, t.partner), "", workflows.QueryStatus)
+	if err == nil {
+		err = v.Get(&st)
+	}
+	if err != nil {
+		if closed, why := e.closedWorkflow(ctx, t.campaign, t.partner, err); closed {
+			return fmt.Errorf("%s: nothing changed", why)
+		}
+		return fmt.Errorf("query status of partner %s: %w", t.partner, err)
+	}
+	return badInputOrNil(d.member(camp, member{PartnerID: t.partner, OldTier: st.OldTier, Deadline: st.Deadline}))
+}
+
+// badInputOrNil marks a non-nil err as bad input.
+func badInputOrNil(err error) error {
+	if err != nil {
+		return badInput(err)
+	}
 	return nil
 }
 
 type extendOptions struct {
 	target
-	by string
+	by       string
+	allowFar bool
 }
 
 func newExtendCmd() *cobra.Command {
 	var o extendOptions
 	cmd := &cobra.Command{
-		Use:   "extend --campaign ID (--partner P | --query Q) --by 30d",
+		Use:   "extend --campaign ID (--partner P | --query Q) --by 30d [--allow-far-deadline]",
 		Short: "Move the deadline of a partner or a cohort later",
 		Long: `Extend moves the deadline later by --by (e.g. 30d, "2 weeks", "1 month") and
 the partner is told by email. With --partner it answers with the new deadline;
 with --query it signals every running transition of the campaign the visibility
-query matches, e.g. --query 'OldTier="Enterprise" AND MeetsExpected = false'.`,
+query matches, e.g. --query 'OldTier="Enterprise" AND MeetsExpected = false'.
+
+A new deadline in the past, or more than ` + fmt.Sprint(maxExtensionDays) + ` days after the partner's
+original deadline (launch plus grace), is refused before anything is sent,
+unless --allow-far-deadline (which allows up to ` + fmt.Sprint(maxFarExtensionDays) + ` days).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			problems := o.check(false)
 			by, err := program.ParseDuration(o.by)
 			if err != nil {
 				problems = append(problems, "--by: "+err.Error())
+			} else if err := checkExtensionFlag(by, time.Now(), o.allowFar); err != nil {
+				problems = append(problems, err.Error())
 			}
 			if len(problems) > 0 {
 				return badInputf("%s", strings.Join(problems, "\n"))
 			}
-			return steer(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), o.target, workflows.MessageExtend,
-				func(id string) any {
+			now := time.Now()
+			return steer(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), o.target, decision{
+				name: workflows.MessageExtend,
+				msg: func(id string) any {
 					return workflows.ExtendDeadline{ID: id, By: by, Reason: o.reason, Actor: o.actor}
-				}, nil,
-				func(w io.Writer, st workflows.Status) {
+				},
+				member: func(camp store.Campaign, m member) error {
+					return checkExtension(camp, m, by, now, o.allowFar)
+				},
+				show: func(w io.Writer, st workflows.Status) {
 					fmt.Fprintf(w, "Deadline of partner %s is now %s (extended by %s).\n", st.PartnerID, fmtTime(st.Deadline), by)
-				})
+				},
+			})
 		},
 	}
 	o.flags(cmd, "why the deadline moves")
 	cmd.Flags().StringVar(&o.by, "by", "", "how much later, e.g. 30d, 2w, \"1 month\"")
+	cmd.Flags().BoolVar(&o.allowFar, "allow-far-deadline", false,
+		fmt.Sprintf("allow a new deadline up to %d days (not %d) after the original one", maxFarExtensionDays, maxExtensionDays))
 	_ = cmd.MarkFlagRequired("by")
 	return cmd
 }
@@ -511,11 +574,12 @@ func newExemptCmd() *cobra.Command {
 			if problems := o.check(true); len(problems) > 0 {
 				return badInputf("%s", strings.Join(problems, "\n"))
 			}
-			return steer(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), o.target, workflows.MessageExempt,
-				func(id string) any {
+			return steer(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), o.target, decision{
+				name: workflows.MessageExempt,
+				msg: func(id string) any {
 					return workflows.Exempt{ID: id, Tier: o.tier, Reason: o.reason, Actor: o.actor}
 				},
-				func(p *program.Program) error {
+				validate: func(p *program.Program) error {
 					if o.tier != "" && p.TierRank(o.tier) < 0 {
 						names := make([]string, len(p.Tiers))
 						for i, t := range p.Tiers {
@@ -525,9 +589,10 @@ func newExemptCmd() *cobra.Command {
 					}
 					return nil
 				},
-				func(w io.Writer, st workflows.Status) {
+				show: func(w io.Writer, st workflows.Status) {
 					fmt.Fprintf(w, "Partner %s exempted (stage %s).\n", st.PartnerID, st.Stage)
-				})
+				},
+			})
 		},
 	}
 	o.flags(cmd, "why the partner is exempted (required)")
@@ -545,12 +610,13 @@ func newWithdrawCmd() *cobra.Command {
 			if problems := o.check(true); len(problems) > 0 {
 				return badInputf("%s", strings.Join(problems, "\n"))
 			}
-			return steer(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), o, workflows.MessageWithdraw,
-				func(id string) any { return workflows.Withdraw{ID: id, Reason: o.reason, Actor: o.actor} },
-				nil,
-				func(w io.Writer, st workflows.Status) {
+			return steer(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), o, decision{
+				name: workflows.MessageWithdraw,
+				msg:  func(id string) any { return workflows.Withdraw{ID: id, Reason: o.reason, Actor: o.actor} },
+				show: func(w io.Writer, st workflows.Status) {
 					fmt.Fprintf(w, "Partner %s withdrawn (stage %s).\n", st.PartnerID, st.Stage)
-				})
+				},
+			})
 		},
 	}
 	o.flags(cmd, "why the partner leaves (required)")

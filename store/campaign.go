@@ -20,9 +20,19 @@ const (
 	CampaignCompleted = "completed"
 )
 
+// ErrLaunchMismatch is matched (errors.Is) by both refusals of a relaunch
+// that would change a launched campaign: ErrProgramMismatch and
+// ErrLaunchDateMismatch.
+var ErrLaunchMismatch = errors.New("refusing to change a launched campaign")
+
 // ErrProgramMismatch is returned (wrapped) when a launch names a different
-// program or launch date than the one a campaign was launched with.
-var ErrProgramMismatch = errors.New("campaign was launched with a different program")
+// program than the one a campaign was launched with.
+var ErrProgramMismatch = fmt.Errorf("%w: the program differs", ErrLaunchMismatch)
+
+// ErrLaunchDateMismatch is returned (wrapped) when a launch names a different
+// launch date than the one a campaign was launched with: a refusal names
+// the mismatch it is, not "a different program".
+var ErrLaunchDateMismatch = fmt.Errorf("%w: the launch date differs", ErrLaunchMismatch)
 
 // Campaign is one run of one program.
 type Campaign struct {
@@ -52,7 +62,7 @@ func (s *Store) CreateCampaign(ctx context.Context, id string) error {
 // from 'draft' to 'launching', creating it if needed. Recording the same
 // launch again is a no-op; a different program (compared in its validated,
 // JSON form) or launch date for a campaign that is already launching, running
-// or completed is refused with ErrProgramMismatch.
+// or completed is refused with ErrProgramMismatch or ErrLaunchDateMismatch.
 func (s *Store) RecordLaunch(ctx context.Context, campaignID, programFile string, prog *program.Program, launchAt time.Time) error {
 	if campaignID == "" {
 		return errors.New("record launch: empty campaign ID")
@@ -82,16 +92,16 @@ func (s *Store) RecordLaunch(ctx context.Context, campaignID, programFile string
 		}
 		if state != CampaignDraft {
 			if sameProgram == nil || !*sameProgram {
-				return fmt.Errorf("campaign is %s with program %q; refusing to change it to program %q: %w",
+				return fmt.Errorf("campaign is %s with program %q, this launch says program %q: %w",
 					state, deref(storedID), prog.ID, ErrProgramMismatch)
 			}
 			if storedLaunch == nil || !storedLaunch.Equal(launchAt) {
-				var was string
+				was := "none"
 				if storedLaunch != nil {
 					was = storedLaunch.UTC().Format(time.RFC3339)
 				}
-				return fmt.Errorf("campaign is %s with launch date %s; refusing to change it to %s: %w",
-					state, was, launchAt.UTC().Format(time.RFC3339), ErrProgramMismatch)
+				return fmt.Errorf("campaign is %s with launch date %s, this launch says %s (leave --launch-at out to keep the recorded one): %w",
+					state, was, launchAt.UTC().Format(time.RFC3339), ErrLaunchDateMismatch)
 			}
 			return nil
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -204,11 +205,14 @@ func TestCampaignLaunch(t *testing.T) {
 		t.Fatalf("relaunch with the same program: %v", err)
 	}
 	err := s.RecordLaunch(ctx, "c1", "id: v2\n", testProgram("v2"), launch)
-	if !errors.Is(err, store.ErrProgramMismatch) {
+	if !errors.Is(err, store.ErrProgramMismatch) || errors.Is(err, store.ErrLaunchDateMismatch) || !strings.Contains(err.Error(), "program differs") {
 		t.Fatalf("launch with another program: %v", err)
 	}
-	t.Log(err)
-	if err := s.RecordLaunch(ctx, "c1", "id: v1\n", testProgram("v1"), launch.Add(time.Hour)); !errors.Is(err, store.ErrProgramMismatch) {
+	// Another date is refused as what it is, naming both dates.
+	err = s.RecordLaunch(ctx, "c1", "id: v1\n", testProgram("v1"), launch.Add(time.Hour))
+	if !errors.Is(err, store.ErrLaunchDateMismatch) || errors.Is(err, store.ErrProgramMismatch) ||
+		!strings.Contains(err.Error(), "launch date differs") || strings.Contains(err.Error(), "program") ||
+		!strings.Contains(err.Error(), "2009-04-14T09:00:00Z") || !strings.Contains(err.Error(), "2009-04-14T10:00:00Z") {
 		t.Fatalf("launch at another date: %v", err)
 	}
 	c, err := s.GetCampaign(ctx, "c1")
