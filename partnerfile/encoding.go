@@ -38,57 +38,58 @@ var (
 // saveAsUTF8 is the fix every encoding error suggests.
 const saveAsUTF8 = `save it from the spreadsheet as "CSV UTF-8"`
 
-// decode returns the file as UTF-8 text, and a notice for the operator when
-// the encoding was guessed. Text that is still not UTF-8 after this (a
-// UTF-8 file with a stray byte after its first 64 KB) is refused field by
-// field with its line and column, never read garbled.
-func decode(r io.Reader, filename, encoding string) (io.Reader, string, error) {
+// decode returns the file as UTF-8 text, the encoding it was read as
+// (EncodingUTF8, EncodingUTF16 or EncodingWindows1252), and a notice for the
+// operator when the encoding was guessed. Text that is still not UTF-8
+// after this (a UTF-8 file with a stray byte after its first 64 KB) is
+// refused field by field with its line and column, never read garbled.
+func decode(r io.Reader, filename, encoding string) (text io.Reader, used, notice string, err error) {
 	br := bufio.NewReaderSize(r, sniffSize)
 	head, err := br.Peek(sniffSize)
 	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
-		return nil, "", fmt.Errorf("read %s: %w", filename, err)
+		return nil, "", "", fmt.Errorf("read %s: %w", filename, err)
 	}
 	atEOF := err == io.EOF
 	switch {
 	case bytes.HasPrefix(head, bomUTF8):
 		if encoding != EncodingAuto && encoding != EncodingUTF8 {
-			return nil, "", headerError(filename, fmt.Sprintf("the file starts with a UTF-8 byte-order mark but --encoding is %s", encoding))
+			return nil, "", "", headerError(filename, fmt.Sprintf("the file starts with a UTF-8 byte-order mark but --encoding is %s", encoding))
 		}
 		_, _ = br.Discard(len(bomUTF8))
-		return br, "", nil
+		return br, EncodingUTF8, "", nil
 	case bytes.HasPrefix(head, bomUTF16LE), bytes.HasPrefix(head, bomUTF16BE):
 		if encoding != EncodingAuto && encoding != EncodingUTF16 {
-			return nil, "", headerError(filename, fmt.Sprintf("the file starts with a UTF-16 byte-order mark but --encoding is %s", encoding))
+			return nil, "", "", headerError(filename, fmt.Sprintf("the file starts with a UTF-16 byte-order mark but --encoding is %s", encoding))
 		}
 		// ExpectBOM: the mark decides the byte order and is dropped.
-		return transform.NewReader(br, unicode.UTF16(unicode.BigEndian, unicode.ExpectBOM).NewDecoder()), "", nil
+		return transform.NewReader(br, unicode.UTF16(unicode.BigEndian, unicode.ExpectBOM).NewDecoder()), EncodingUTF16, "", nil
 	}
 	switch encoding {
 	case EncodingUTF16:
-		return nil, "", headerError(filename, "the file has no UTF-16 byte-order mark; "+saveAsUTF8+", or as \"Unicode text\", which has one")
+		return nil, "", "", headerError(filename, "the file has no UTF-16 byte-order mark; "+saveAsUTF8+", or as \"Unicode text\", which has one")
 	case EncodingWindows1252:
-		return transform.NewReader(br, charmap.Windows1252.NewDecoder()), "", nil
+		return transform.NewReader(br, charmap.Windows1252.NewDecoder()), EncodingWindows1252, "", nil
 	case EncodingUTF8:
-		return br, "", nil
+		return br, EncodingUTF8, "", nil
 	}
 	firstLine := head
 	if i := bytes.IndexByte(head, '\n'); i >= 0 {
 		firstLine = head[:i]
 	}
 	if bytes.IndexByte(firstLine, 0) >= 0 {
-		return nil, "", headerError(filename, "the header has NUL bytes: the file looks like UTF-16 without a byte-order mark; "+saveAsUTF8)
+		return nil, "", "", headerError(filename, "the header has NUL bytes: the file looks like UTF-16 without a byte-order mark; "+saveAsUTF8)
 	}
 	bad := invalidUTF8(head, atEOF)
 	if bad < 0 {
-		return br, "", nil
+		return br, EncodingUTF8, "", nil
 	}
 	badLine := 1 + bytes.Count(head[:bad], []byte{'\n'})
 	if ok := validMultibyte(head); ok >= 0 {
-		return nil, "", headerError(filename, fmt.Sprintf("the file mixes encodings: line %d is UTF-8 but line %d has the byte 0x%02X, which is not; %s",
+		return nil, "", "", headerError(filename, fmt.Sprintf("the file mixes encodings: line %d is UTF-8 but line %d has the byte 0x%02X, which is not; %s",
 			1+bytes.Count(head[:ok], []byte{'\n'}), badLine, head[bad], saveAsUTF8))
 	}
-	notice := fmt.Sprintf("note: %s is not UTF-8 (line %d has the byte 0x%02X); reading it as Windows-1252, the encoding of Excel's \"CSV (séparateur: point-virgule)\" files. Pass --encoding windows-1252 to say so, or %s", filename, badLine, head[bad], saveAsUTF8)
-	return transform.NewReader(br, charmap.Windows1252.NewDecoder()), notice, nil
+	notice = fmt.Sprintf("note: %s is not UTF-8 (line %d has the byte 0x%02X); reading it as Windows-1252, the encoding of Excel's \"CSV (séparateur: point-virgule)\" files. Pass --encoding windows-1252 to say so, or %s", filename, badLine, head[bad], saveAsUTF8)
+	return transform.NewReader(br, charmap.Windows1252.NewDecoder()), EncodingWindows1252, notice, nil
 }
 
 // invalidUTF8 returns the offset of the first byte of b that is not UTF-8,

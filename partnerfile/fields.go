@@ -3,6 +3,7 @@ package partnerfile
 import (
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/language"
@@ -41,15 +42,16 @@ func maxFieldLen(column string) int {
 	return DefaultMaxFieldLen
 }
 
-// checkFields trims every field of the record in place and checks it: no
-// longer than its column allows, and only characters a single-line text
-// field may hold. It reports whether all were fine; problems go to rd.errs.
+// checkFields trims the spaces around every field of the record in place
+// (trimSpaces) and checks it: no longer than its column allows, and only
+// characters a single-line text field may hold. It reports whether all
+// were fine; problems go to rd.errs.
 func (rd *Reader) checkFields(rec []string) bool {
 	ok := true
 	for i, f := range rec {
-		f = strings.TrimSpace(f)
+		f = trimSpaces(f)
 		rec[i] = f
-		if msg := checkField(f, rd.maxLen[i]); msg != "" {
+		if msg := checkField(f, rd.maxLen[i], rd.windows1252); msg != "" {
 			rd.failAt(i, "%s", msg)
 			ok = false
 		}
@@ -57,13 +59,30 @@ func (rd *Reader) checkFields(rec []string) bool {
 	return ok
 }
 
+// trimSpaces trims the spaces around a field: ' ', the no-break spaces
+// spreadsheets write, and the other Unicode spaces. Tabs, line breaks and
+// other control characters are not trimmed: at either end of a field (a
+// cell that spilled over two lines) they are refused as they are inside
+// it, not silently dropped.
+func trimSpaces(s string) string {
+	if s == "" || (s[0] > ' ' && s[0] < utf8.RuneSelf && s[len(s)-1] > ' ' && s[len(s)-1] < utf8.RuneSelf) {
+		return s // the fast path: printable ASCII at both ends
+	}
+	return strings.TrimFunc(s, isFieldSpace)
+}
+
+func isFieldSpace(r rune) bool {
+	return r == ' ' || (r >= 0xa0 && r != '\u2028' && r != '\u2029' && unicode.IsSpace(r))
+}
+
 // checkField returns why s cannot be a field's value, or "". Every field is
 // one line of text: no control characters (C0, DEL, C1: NUL, tab, line
 // breaks, ESC...), no Unicode line or paragraph separators, no
 // bidirectional-text controls (they reorder what a terminal or an email
 // shows), and valid UTF-8 without U+FFFD (a sign of an earlier garbled
-// conversion).
-func checkField(s string, max int) string {
+// conversion or, when the file was read as Windows-1252, of a byte that
+// encoding leaves undefined).
+func checkField(s string, max int, windows1252 bool) string {
 	if len(s) > max {
 		return fmt.Sprintf("is %d bytes long (at most %d)", len(s), max)
 	}
@@ -80,6 +99,8 @@ func checkField(s string, max int) string {
 		switch {
 		case r == utf8.RuneError && size == 1:
 			return fmt.Sprintf("has the byte 0x%02X at character %d, which is not UTF-8: the file is not UTF-8 from this line on; %s, or pass --encoding windows-1252 if it is a Windows (ANSI) file", c, at(), saveAsUTF8)
+		case r == utf8.RuneError && windows1252:
+			return fmt.Sprintf("has a byte Windows-1252 does not define (0x81, 0x8D, 0x8F, 0x90 or 0x9D) at character %d: the file is not Windows-1252 either; %s", at(), saveAsUTF8)
 		case r == utf8.RuneError:
 			return fmt.Sprintf("has U+FFFD, the replacement character, at character %d: the text was garbled by an earlier conversion", at())
 		case r < 0xa0:
@@ -111,18 +132,25 @@ func describeControl(r rune) string {
 }
 
 // country returns s as an upper-case ISO 3166-1 alpha-2 code, and whether
-// it is one (golang.org/x/text's region table, not a list of our own).
-func country(s string) (string, bool) {
+// it is one (golang.org/x/text's region table, not a list of our own). The
+// table also holds codes ISO only reserves, which are refused: those with
+// no UN M49 number (EU, UN, the exceptional reservations AC, IC...) and
+// deprecated ones x/text replaces by the code now assigned, returned as
+// the suggestion (UK: GB, ZR: CD).
+func country(s string) (code, suggestion string, ok bool) {
 	if len(s) != 2 {
-		return s, false
+		return s, "", false
 	}
 	up := strings.ToUpper(s)
 	if up[0] < 'A' || up[0] > 'Z' || up[1] < 'A' || up[1] > 'Z' {
-		return s, false
+		return s, "", false
 	}
 	r, err := language.ParseRegion(up)
-	if err != nil || !r.IsCountry() || r.String() != up {
-		return s, false
+	if err != nil || !r.IsCountry() || r.String() != up || r.M49() == 0 {
+		return s, "", false
 	}
-	return up, true
+	if c := r.Canonicalize(); c != r {
+		return s, c.String(), false
+	}
+	return up, "", true
 }

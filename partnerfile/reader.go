@@ -124,9 +124,12 @@ type Reader struct {
 	header []string
 	prog   *program.Program // when set, rows are checked against it
 	notice string
-	rows   int   // rows returned so far, valid or not
-	empty  bool  // the "no partner rows" error was returned
-	maxLen []int // per record index: the column's MaxFieldLen
+	// windows1252: the text was decoded from Windows-1252, so a U+FFFD in
+	// it is a byte that encoding does not define.
+	windows1252 bool
+	rows        int   // rows returned so far, valid or not
+	empty       bool  // the "no partner rows" error was returned
+	maxLen      []int // per record index: the column's MaxFieldLen
 }
 
 // Options tune how a partner file is read.
@@ -156,7 +159,7 @@ func NewReaderWith(r io.Reader, filename string, opts Options) (*Reader, error) 
 	if !slices.Contains(Encodings, enc) {
 		return nil, fmt.Errorf("encoding %q is not supported (use one of %s)", enc, strings.Join(Encodings, ", "))
 	}
-	text, notice, err := decode(r, filename, enc)
+	text, used, notice, err := decode(r, filename, enc)
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +175,7 @@ func NewReaderWith(r io.Reader, filename string, opts Options) (*Reader, error) 
 	cr.Comma = detectDelimiter(head)
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
-	rd := &Reader{file: filename, csv: cr, notice: notice}
+	rd := &Reader{file: filename, csv: cr, notice: notice, windows1252: used == EncodingWindows1252}
 	rec, err := cr.Read()
 	if err == io.EOF {
 		return nil, RowErrors{{File: filename, Line: 1, Message: "file is empty; the first line must be a header such as " + strings.Join(RequiredColumns, ",")}}
@@ -216,6 +219,9 @@ func detectDelimiter(line []byte) rune {
 	return rune(best)
 }
 
+// maxColumnName is the longest unknown column name a message names it by.
+const maxColumnName = 40
+
 func (rd *Reader) readHeader(rec []string) error {
 	for i := range rd.col {
 		rd.col[i] = -1
@@ -233,7 +239,14 @@ func (rd *Reader) readHeader(rec []string) error {
 		case name == "":
 			errs = append(errs, &RowError{File: rd.file, Line: 1, Col: col, Column: fmt.Sprintf("column %d", i+1), Message: "header has an empty column name"})
 		case k < 0:
-			errs = append(errs, &RowError{File: rd.file, Line: 1, Col: col, Column: name, Message: fmt.Sprintf("unknown column %q (columns: %s)", h, strings.Join(Columns, ", "))})
+			// The name is quoted, and the column named by its number
+			// when its name is not plain text: nothing of it reaches a
+			// terminal raw.
+			column := name
+			if checkField(name, maxColumnName, rd.windows1252) != "" {
+				column = fmt.Sprintf("column %d", i+1)
+			}
+			errs = append(errs, &RowError{File: rd.file, Line: 1, Col: col, Column: column, Message: fmt.Sprintf("unknown column %s (columns: %s)", ids.Quote(h), strings.Join(Columns, ", "))})
 		case rd.col[k] >= 0:
 			errs = append(errs, &RowError{File: rd.file, Line: 1, Col: col, Column: name, Message: fmt.Sprintf("column %q appears twice (columns %d and %d)", name, rd.col[k]+1, i+1)})
 		default:
@@ -371,8 +384,11 @@ func (rd *Reader) row(rec []string) (Row, error) {
 		rd.fail(kEmail, "%v", err)
 	}
 	if r.Country != "" {
-		c, ok := country(r.Country)
-		if !ok {
+		c, suggestion, ok := country(r.Country)
+		switch {
+		case suggestion != "":
+			rd.fail(kCountry, "%q is not an ISO 3166-1 alpha-2 country code (write %s)", r.Country, suggestion)
+		case !ok:
 			rd.fail(kCountry, "%q is not an ISO 3166-1 alpha-2 country code (e.g. FR, US, GB)", r.Country)
 		}
 		r.Country = c
