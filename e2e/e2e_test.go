@@ -19,7 +19,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"net/http"
 	"os"
@@ -36,6 +35,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/tiershift/tiershift/internal/exampletest"
 	"github.com/tiershift/tiershift/internal/pgtest"
 	"github.com/tiershift/tiershift/internal/sendgridstub"
 	"github.com/tiershift/tiershift/internal/temporaltest"
@@ -201,40 +201,9 @@ func TestRehearsalCampaignSurvivesFaults(t *testing.T) {
 	t.Logf("facts sent to %v; %d SendGrid requests, %d accepted", signalled, s.stub.Requests(), s.stub.Accepted())
 }
 
-func loadProgram(t *testing.T) *program.Program {
-	data, err := os.ReadFile(programFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := program.Load(programFile, data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
+func loadProgram(t *testing.T) *program.Program { return exampletest.Program(t, programFile) }
 
-func readPartners(t *testing.T) []partnerfile.Row {
-	f, err := os.Open(partnersFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := partnerfile.NewReader(f, partnersFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rows []partnerfile.Row
-	for {
-		row, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			return rows
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		rows = append(rows, row)
-	}
-}
+func readPartners(t *testing.T) []partnerfile.Row { return exampletest.Partners(t, partnersFile) }
 
 func (s *stack) build() {
 	s.t.Helper()

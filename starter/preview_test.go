@@ -15,23 +15,21 @@ import (
 
 type example struct{ dir, program, partners, partnerID, name string }
 
-// findExamples lists examples/<name>/ (or $TIERSHIFT_EXAMPLES_DIR/<name>/) with a program and a partner file,
-// and the first partner of each.
+// findExamples lists examples/<name>/ with their program and partner file,
+// and the first partner of each. An example without its partner file is an
+// error, not a silent omission.
 func findExamples() ([]example, error) {
-	root := os.Getenv("TIERSHIFT_EXAMPLES_DIR") // a fixture tree, for tests before examples/ exists
-	if root == "" {
-		root = filepath.Join("..", "examples")
+	programs, err := filepath.Glob(filepath.Join("..", "examples", "*", "program.yaml"))
+	if err != nil {
+		return nil, err
 	}
-	dirs, _ := filepath.Glob(filepath.Join(root, "*"))
 	var out []example
-	for _, dir := range dirs {
-		ex := example{dir: dir, program: filepath.Join(dir, "program.yaml"), partners: filepath.Join(dir, "partners.csv")}
-		if _, err := os.Stat(ex.program); err != nil {
-			continue
-		}
+	for _, prog := range programs {
+		dir := filepath.Dir(prog)
+		ex := example{dir: dir, program: prog, partners: filepath.Join(dir, "partners.csv")}
 		f, err := os.Open(ex.partners)
 		if err != nil {
-			continue
+			return nil, err
 		}
 		r, err := partnerfile.NewReader(f, ex.partners)
 		if err != nil {
@@ -49,6 +47,8 @@ func findExamples() ([]example, error) {
 	return out, nil
 }
 
+// examples are every example, and at least one: a test over none would
+// check nothing.
 func examples(t *testing.T) []example {
 	t.Helper()
 	out, err := findExamples()
@@ -56,7 +56,7 @@ func examples(t *testing.T) []example {
 		t.Fatal(err)
 	}
 	if len(out) == 0 {
-		t.Skip("no examples/<name>/program.yaml + partners.csv yet")
+		t.Fatal("no examples/<name>/program.yaml found")
 	}
 	return out
 }
@@ -111,10 +111,9 @@ func TestPreviewWritesHTMLAndForcesOutcome(t *testing.T) {
 }
 
 func TestPreviewBadInputExitsTwo(t *testing.T) {
-	ex := example{program: "missing.yaml", partners: "missing.csv", partnerID: "X"}
-	if exs, _ := findExamples(); len(exs) > 0 {
-		ex = exs[0]
-	}
+	// A real example, so that each case is refused for its own reason and
+	// not because a file is missing.
+	ex := examples(t)[0]
 	base := []string{"preview", "--program", ex.program, "--partners", ex.partners}
 	cases := map[string][]string{
 		"unknown kind":    append(append([]string{}, base...), "--partner", ex.partnerID, "--kind", "newsletter"),
@@ -124,9 +123,7 @@ func TestPreviewBadInputExitsTwo(t *testing.T) {
 		"bad date":        append(append([]string{}, base...), "--partner", ex.partnerID, "--kind", "reminder", "--at", "next week"),
 		"missing flag":    {"preview", "--program", ex.program, "--kind", "reminder"},
 		"no program file": {"preview", "--program", filepath.Join(t.TempDir(), "nope.yaml"), "--partners", ex.partners, "--partner", "X", "--kind", "reminder"},
-	}
-	if ex.dir != "" {
-		cases["unknown partner"] = append(append([]string{}, base...), "--partner", "no-such-partner-42", "--kind", "reminder")
+		"unknown partner": append(append([]string{}, base...), "--partner", "no-such-partner-42", "--kind", "reminder"),
 	}
 	for name, args := range cases {
 		if code := run(args); code != exitInput {
