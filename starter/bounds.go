@@ -1,11 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"time"
 
 	"github.com/tiershift/tiershift/program"
 	"github.com/tiershift/tiershift/store"
+	"github.com/tiershift/tiershift/zones"
 )
 
 // Bounds of `starter extend`. A new deadline is emailed to the partner at
@@ -33,8 +35,15 @@ func checkExtensionFlag(by program.Duration, now time.Time, allowFar bool) error
 // checkExtension refuses extending m's deadline by `by` when the new deadline
 // is not in the future, or is more than the bound after the partner's
 // original deadline (the launch plus its transition's grace).
+// Dates are computed as a transition computes them (the end-of-day rule in
+// the program's zone); a run begun before time zones, which counts in exact
+// UTC, differs by less than a day.
 func checkExtension(camp store.Campaign, m member, by program.Duration, now time.Time, allowFar bool) error {
-	original, err := camp.Program.Deadline(m.OldTier, camp.LaunchAt)
+	loc, err := zones.Load(cmp.Or(camp.Program.TimeZone, zones.UTC))
+	if err != nil {
+		loc = time.UTC // checked when the program was loaded
+	}
+	original, err := camp.Program.DeadlineIn(m.OldTier, camp.LaunchAt, loc)
 	if err != nil {
 		return fmt.Errorf("partner %s: %w", m.PartnerID, err)
 	}
@@ -42,7 +51,7 @@ func checkExtension(camp store.Campaign, m member, by program.Duration, now time
 	if current.IsZero() {
 		current = original
 	}
-	next := by.AddTo(current)
+	next := by.EndOfDayFrom(current, loc)
 	limit, hint := extensionLimit(allowFar)
 	switch {
 	case !next.After(now):

@@ -45,7 +45,9 @@ func TestExtensionBoundFromOriginalDeadline(t *testing.T) {
 	}
 	launch := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	camp := store.Campaign{ID: "c", Program: p, LaunchAt: launch}
-	original := launch.AddDate(0, 6, 0) // Enterprise: 6 months of grace
+	// Enterprise: 6 months of grace, to the end of that day (the program
+	// names no zone: UTC).
+	original := launch.AddDate(0, 6, 1).Add(-time.Second)
 	before := time.Date(2030, 3, 1, 0, 0, 0, 0, time.UTC)
 	after := original.AddDate(0, 1, 0)
 	cases := []struct {
@@ -58,11 +60,11 @@ func TestExtensionBoundFromOriginalDeadline(t *testing.T) {
 	}{
 		{"first extension", time.Time{}, "30d", before, false, ""},
 		{"up to the bound", time.Time{}, "366d", before, false, ""},
-		{"past the bound", time.Time{}, "367d", before, false, "is more than 366 days after the original deadline 2030-07-01 00:00 UTC; give --allow-far-deadline"},
-		{"extensions add up", original.AddDate(0, 0, 300), "100d", before, false, "2031-08-05 00:00 UTC (2031-04-27 00:00 UTC + 100 days) is more than 366 days"},
+		{"past the bound", time.Time{}, "367d", before, false, "is more than 366 days after the original deadline 2030-07-01 23:59 UTC; give --allow-far-deadline"},
+		{"extensions add up", original.AddDate(0, 0, 300), "100d", before, false, "2031-08-05 23:59 UTC (2031-04-27 23:59 UTC + 100 days) is more than 366 days"},
 		{"told explicitly", original.AddDate(0, 0, 300), "100d", before, true, ""},
 		{"far even when told", original.AddDate(0, 0, 3600), "100d", before, true, "more than 3653 days"},
-		{"still in the past", time.Time{}, "10d", after, false, "is in the past; now is 2030-08-01 00:00 UTC"},
+		{"still in the past", time.Time{}, "10d", after, false, "is in the past; now is 2030-08-01 23:59 UTC"},
 		{"in the past when told", time.Time{}, "10d", after, true, "is in the past"},
 		{"an old tier without transition", time.Time{}, "30d", before, false, `partner p1: `},
 	}
