@@ -184,6 +184,9 @@ type harness struct {
 	be   *backend
 	in   TransitionInput
 	prog *program.Program
+	// callbacks counts what at registered and ran: run fails the test
+	// when one never ran, since its assertions would then check nothing.
+	registered, ran int
 }
 
 var launch = time.Date(2009, time.April, 14, 0, 0, 0, 0, time.UTC)
@@ -205,9 +208,14 @@ func newHarness(t *testing.T, prog *program.Program, oldTier string, facts progr
 	}}
 }
 
-// at runs f at a moment of workflow time measured from the start.
+// at runs f at a moment of workflow time measured from the start; run
+// checks that it did.
 func (h *harness) at(d time.Duration, f func()) {
-	h.env.RegisterDelayedCallback(f, d)
+	h.registered++
+	h.env.RegisterDelayedCallback(func() {
+		h.ran++
+		f()
+	}, d)
 }
 
 // until is the workflow time from the start to when.
@@ -221,6 +229,9 @@ func (h *harness) run() Result {
 	}
 	if err := h.env.GetWorkflowError(); err != nil {
 		h.t.Fatalf("workflow failed: %v", err)
+	}
+	if h.ran != h.registered {
+		h.t.Fatalf("%d of the %d callbacks registered with at ran before the workflow ended", h.ran, h.registered)
 	}
 	var r Result
 	if err := h.env.GetWorkflowResult(&r); err != nil {
