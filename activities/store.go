@@ -81,6 +81,7 @@ func (a *Store) LoadPartner(ctx context.Context, ref PartnerRef) (PartnerSnapsho
 		Country:   p.Country,
 		Tier:      p.Tier,
 		Facts:     p.Facts,
+		TimeZone:  p.TimeZone,
 	}, nil
 }
 

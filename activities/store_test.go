@@ -24,8 +24,8 @@ import (
 func newStoreActivities(t *testing.T) (*activities.Store, *pgtest.DB) {
 	t.Helper()
 	db := pgtest.New(t)
-	db.Exec(t, `INSERT INTO partners (partner_id, name, email, locale, country, tier, certifications, competencies, revenue_cents, points)
-		VALUES ('p1', 'Acme', 'ops@acme.example', 'de', 'DE', 'Premier', '{"VCP": 2}', '{Cloud}', 12345, 7)`)
+	db.Exec(t, `INSERT INTO partners (partner_id, name, email, locale, country, tier, certifications, competencies, revenue_cents, points, timezone)
+		VALUES ('p1', 'Acme', 'ops@acme.example', 'de', 'DE', 'Premier', '{"VCP": 2}', '{Cloud}', 12345, 7, 'Europe/Berlin')`)
 	db.Exec(t, `INSERT INTO campaigns (campaign_id) VALUES ('c1')`)
 	db.Exec(t, `INSERT INTO enrollments (campaign_id, partner_id, workflow_id, old_tier) VALUES ('c1', 'p1', 'transition/c1/p1', 'Premier')`)
 	return &activities.Store{DB: store.New(db.Pool), Log: zerolog.New(zerolog.NewTestWriter(t))}, db
@@ -93,7 +93,7 @@ func TestLoadPartner(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if snap.Name != "Acme" || snap.Locale != "de" || snap.Tier != "Premier" || snap.Facts.Certifications["VCP"] != 2 ||
+	if snap.Name != "Acme" || snap.Locale != "de" || snap.Tier != "Premier" || snap.TimeZone != "Europe/Berlin" || snap.Facts.Certifications["VCP"] != 2 ||
 		snap.Facts.Revenue != program.Money(12345) || snap.Facts.Points != 7 || len(snap.Facts.Competencies) != 1 || snap.Facts.Modules != nil {
 		t.Fatalf("snapshot = %+v", snap)
 	}

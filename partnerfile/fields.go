@@ -30,6 +30,7 @@ var MaxFieldLen = map[string]int{
 	ColCertifications: 4000,
 	ColCompetencies:   4000,
 	ColModules:        4000,
+	ColTimeZone:       64, // the longest IANA name is 32 bytes
 }
 
 // DefaultMaxFieldLen bounds a column MaxFieldLen does not list.

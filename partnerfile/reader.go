@@ -13,6 +13,7 @@ import (
 
 	"github.com/tiershift/tiershift/ids"
 	"github.com/tiershift/tiershift/program"
+	"github.com/tiershift/tiershift/zones"
 )
 
 // Column names, as they appear (case-insensitively) in the header.
@@ -31,10 +32,14 @@ const (
 	// ColTracks holds the partner's current level in each track of a
 	// program with tracks: "Resell:Advanced|Sell With:Ready".
 	ColTracks = "tracks"
+	// ColTimeZone is the IANA zone the partner reads its dates in
+	// ("Europe/Paris"); without it, its country's zone when the country has
+	// only one, else the program's (zones.ForPartner).
+	ColTimeZone = "timezone"
 )
 
 // Columns lists every column a partner file may have, in canonical order.
-var Columns = []string{ColPartnerID, ColName, ColEmail, ColLocale, ColCountry, ColTier, ColRevenue, ColPoints, ColCertifications, ColCompetencies, ColModules, ColTracks}
+var Columns = []string{ColPartnerID, ColName, ColEmail, ColLocale, ColCountry, ColTier, ColRevenue, ColPoints, ColCertifications, ColCompetencies, ColModules, ColTracks, ColTimeZone}
 
 // RequiredColumns must be present in every partner file.
 var RequiredColumns = []string{ColPartnerID, ColName, ColEmail, ColTier}
@@ -117,7 +122,7 @@ func Errors(err error) []*RowError {
 type Reader struct {
 	file   string
 	csv    *csv.Reader
-	col    [kTracks + 1]int // index of each column in a record, or -1
+	col    [kTimeZone + 1]int // index of each column in a record, or -1
 	ncol   int
 	seen   IDSet // partner IDs and their first lines, for duplicates
 	errs   RowErrors
@@ -339,6 +344,7 @@ const (
 	kCompetencies
 	kModules
 	kTracks
+	kTimeZone
 )
 
 func (rd *Reader) row(rec []string) (Row, error) {
@@ -367,6 +373,7 @@ func (rd *Reader) row(rec []string) (Row, error) {
 		Locale:    rd.field(rec, kLocale),
 		Country:   rd.field(rec, kCountry),
 		Tier:      rd.field(rec, kTier),
+		TimeZone:  rd.field(rec, kTimeZone),
 	}
 	if r.PartnerID == "" {
 		rd.fail(kPartnerID, "is empty")
@@ -392,6 +399,11 @@ func (rd *Reader) row(rec []string) (Row, error) {
 			rd.fail(kCountry, "%q is not an ISO 3166-1 alpha-2 country code (e.g. FR, US, GB)", r.Country)
 		}
 		r.Country = c
+	}
+	if r.TimeZone != "" {
+		if _, err := zones.Load(r.TimeZone); err != nil {
+			rd.fail(kTimeZone, "%v", err)
+		}
 	}
 	loc, ok := normalizeLocale(r.Locale)
 	if !ok {

@@ -335,3 +335,21 @@ func wantErrors(t *testing.T, errs []*RowError, want []string) {
 		t.Errorf("got %d errors, want %d:\n%s", len(errs), len(want), got)
 	}
 }
+
+func TestTimeZoneColumn(t *testing.T) {
+	src := "partner_id;name;email;tier;country;timezone\r\n" +
+		"p1;One;a@x.example;Gold;US; America/Chicago \r\n" +
+		"p2;Two;b@x.example;Gold;FR;\r\n" +
+		"p3;Three;c@x.example;Gold;FR;Europe/Pariss\r\n" +
+		"p4;Four;d@x.example;Gold;FR;Local\r\n"
+	rows, errs := readAll(t, src, "z.csv")
+	// The timezone field of line 4 starts after "p3;Three;c@x.example;Gold;FR;" (29 bytes),
+	// that of line 5 after "p4;Four;d@x.example;Gold;FR;" (28 bytes).
+	wantErrors(t, errs, []string{
+		`z.csv:4:30: timezone: "Europe/Pariss" is not an IANA time zone name`,
+		`z.csv:5:29: timezone: "Local" is not an IANA time zone name`,
+	})
+	if len(rows) != 2 || rows[0].TimeZone != "America/Chicago" || rows[1].TimeZone != "" {
+		t.Errorf("rows = %+v", rows)
+	}
+}

@@ -16,7 +16,9 @@ type Row struct {
 	Locale    string
 	Country   string
 	Tier      string
-	Facts     program.Facts
+	// TimeZone is the partner's own IANA zone, when the file gives one.
+	TimeZone string
+	Facts    program.Facts
 	// Tracks is the partner's current level in each track it takes part in
 	// (programs with tracks only), sorted by track name.
 	Tracks []program.TrackLevel

@@ -90,14 +90,15 @@ CREATE TEMP TABLE import_stage (
     modules        text[] NOT NULL,
     revenue_cents  bigint NOT NULL,
     points         integer NOT NULL,
-    tracks         jsonb
+    tracks         jsonb,
+    timezone       text NOT NULL
 ) ON COMMIT DROP`
 
 // importColumns are the partners columns an import writes, in rowSource's
 // order; the staging table has the file line first.
 var (
 	importColumns = []string{"partner_id", "name", "email", "locale", "country", "tier",
-		"certifications", "competencies", "modules", "revenue_cents", "points", "tracks"}
+		"certifications", "competencies", "modules", "revenue_cents", "points", "tracks", "timezone"}
 	stageColumns = append([]string{"line"}, importColumns...)
 )
 
@@ -110,7 +111,7 @@ CREATE TEMP TABLE import_diff ON COMMIT DROP AS
 SELECT x.*,
        (x.cert_changed OR x.comp_changed OR x.mod_changed OR x.rev_changed OR x.pts_changed) AS facts_changed
 FROM (
-    SELECT s.partner_id, s.name, s.email, s.locale, s.country, s.tier, s.tracks,
+    SELECT s.partner_id, s.name, s.email, s.locale, s.country, s.timezone, s.tier, s.tracks,
            s.certifications, s.competencies, s.modules, s.revenue_cents, s.points,
            p.partner_id IS NULL AS is_new,
            p.certifications AS old_certifications,
@@ -118,7 +119,7 @@ FROM (
            p.modules        AS old_modules,
            p.revenue_cents  AS old_revenue_cents,
            p.points         AS old_points,
-           (p.name, p.email, p.locale, p.country) IS DISTINCT FROM (s.name, s.email, s.locale, s.country) AS contact_changed,
+           (p.name, p.email, p.locale, p.country, p.timezone) IS DISTINCT FROM (s.name, s.email, s.locale, s.country, s.timezone) AS contact_changed,
            ((p.tier, p.tracks) IS DISTINCT FROM (s.tier, s.tracks) AND NOT EXISTS (
                 SELECT 1 FROM tier_changes t WHERE t.partner_id = s.partner_id)) IS TRUE AS tier_changed,
            ((p.tier, p.tracks) IS DISTINCT FROM (s.tier, s.tracks) AND EXISTS (
@@ -136,15 +137,15 @@ WHERE x.is_new OR x.contact_changed OR x.tier_changed OR x.tier_kept
 
 const insertNewPartners = `
 INSERT INTO partners (partner_id, name, email, locale, country, tier,
-                      certifications, competencies, modules, revenue_cents, points, tracks)
+                      certifications, competencies, modules, revenue_cents, points, tracks, timezone)
 SELECT partner_id, name, email, locale, country, tier,
-       certifications, competencies, modules, revenue_cents, points, tracks
+       certifications, competencies, modules, revenue_cents, points, tracks, timezone
 FROM import_diff
 WHERE is_new`
 
 const updateChangedPartners = `
 UPDATE partners p SET
-    name = d.name, email = d.email, locale = d.locale, country = d.country,
+    name = d.name, email = d.email, locale = d.locale, country = d.country, timezone = d.timezone,
     tier = CASE WHEN d.tier_changed THEN d.tier ELSE p.tier END,
     tracks = CASE WHEN d.tier_changed THEN d.tracks ELSE p.tracks END,
     certifications = d.certifications, competencies = d.competencies, modules = d.modules,
@@ -220,9 +221,9 @@ SELECT EXISTS (SELECT 1 FROM import_stage s JOIN partners p ON p.partner_id = s.
 
 const insertStagedPartners = `
 INSERT INTO partners (partner_id, name, email, locale, country, tier,
-                      certifications, competencies, modules, revenue_cents, points, tracks)
+                      certifications, competencies, modules, revenue_cents, points, tracks, timezone)
 SELECT partner_id, name, email, locale, country, tier,
-       certifications, competencies, modules, revenue_cents, points, tracks
+       certifications, competencies, modules, revenue_cents, points, tracks, timezone
 FROM import_stage`
 
 // enrollAllPartners enrolls every stored partner in a new campaign, after a
@@ -567,7 +568,7 @@ func (r *rowSource) Next() bool {
 		}
 	}
 	r.row = append(r.row, row.PartnerID, row.Name, row.Email, row.Locale, row.Country, row.Tier,
-		certs, f.Competencies, f.Modules, int64(f.Revenue), int32(f.Points), tracks)
+		certs, f.Competencies, f.Modules, int64(f.Revenue), int32(f.Points), tracks, row.TimeZone)
 	return true
 }
 

@@ -27,11 +27,14 @@ type Partner struct {
 	// Tracks is the partner's level in each track of a program with
 	// tracks, sorted by track; nil otherwise.
 	Tracks []program.TrackLevel
+	// TimeZone is the partner's own IANA zone from the partner file; empty
+	// when the file gave none.
+	TimeZone string
 }
 
 const partnerColumns = `partner_id, name, email, locale, country, tier,
 	certifications, competencies, modules, revenue_cents, points,
-	created_at, updated_at, facts_changed_at, tracks`
+	created_at, updated_at, facts_changed_at, tracks, timezone`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -40,7 +43,7 @@ func scanPartner(row scanner) (Partner, error) {
 	var revenue int64
 	err := row.Scan(&p.PartnerID, &p.Name, &p.Email, &p.Locale, &p.Country, &p.Tier,
 		&p.Facts.Certifications, &p.Facts.Competencies, &p.Facts.Modules, &revenue, &p.Facts.Points,
-		&p.CreatedAt, &p.UpdatedAt, &p.FactsChangedAt, &p.Tracks)
+		&p.CreatedAt, &p.UpdatedAt, &p.FactsChangedAt, &p.Tracks, &p.TimeZone)
 	if err != nil {
 		return Partner{}, err
 	}
