@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
@@ -134,23 +136,29 @@ func opsTemporal(t *testing.T, withWorker bool) *opsFixture {
 }
 
 // terminateAll ends the campaign's workflows, so they do not linger on the
-// shared dev server.
+// shared dev server. It names each by its deterministic ID, from the
+// campaign's enrollments, rather than waiting for visibility to list them.
 func (f *opsFixture) terminateAll() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	for i := range 3 { // visibility may lag behind the last starts
-		resp, err := f.tc.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
-			Query: fmt.Sprintf("CampaignId = '%s' AND ExecutionStatus = 'Running'", f.campaign), PageSize: 1000,
-		})
-		if err != nil || len(resp.GetExecutions()) == 0 {
-			if i > 0 || err != nil {
-				return
+	st := store.New(f.db.Pool)
+	for after := ""; ; {
+		page, err := st.ListEnrollments(ctx, f.campaign, after, 1000)
+		if err != nil {
+			f.t.Errorf("list the enrollments whose workflows to end: %v", err)
+			return
+		}
+		if len(page) == 0 {
+			return
+		}
+		for _, e := range page {
+			err := f.tc.TerminateWorkflow(ctx, workflows.WorkflowID(f.campaign, e.PartnerID), "", "test cleanup")
+			var nf *serviceerror.NotFound // never started, or already closed
+			if err != nil && !errors.As(err, &nf) {
+				f.t.Errorf("terminate the workflow of %s: %v", e.PartnerID, err)
 			}
 		}
-		for _, e := range resp.GetExecutions() {
-			_ = f.tc.TerminateWorkflow(ctx, e.GetExecution().GetWorkflowId(), "", "test cleanup")
-		}
-		time.Sleep(200 * time.Millisecond)
+		after = page[len(page)-1].PartnerID
 	}
 }
 
