@@ -217,3 +217,24 @@ func HeadlineOutcome(evs []TrackEvaluation) Outcome {
 	}
 	return out
 }
+
+// ExpectedLevels names the level a partner is expected to reach in each
+// track it holds, in program order, in the partner file's notation:
+// "Resell:Advanced|Sell With:Ready". It is the expected tier that the
+// launcher's summary, the ExpectedTier search attribute and the
+// enrollment row show for a partner of a program with tracks.
+func ExpectedLevels(tps []TrackProgram, levels []TrackLevel) string {
+	var b strings.Builder
+	for _, tp := range tps {
+		lv, ok := levelIn(levels, tp.Name)
+		if !ok {
+			continue
+		}
+		tr, _ := tp.Transition(lv)
+		if b.Len() > 0 {
+			b.WriteByte('|')
+		}
+		b.WriteString(tp.Name + ":" + tr.Expect)
+	}
+	return b.String()
+}

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // trackedProgram is a small valid program with two tracks; tests replace
@@ -192,5 +193,38 @@ func TestCheckLevels(t *testing.T) {
 	plain, _ := Load("p.yaml", []byte(minimalProgram("")))
 	if got := plain.CheckLevels([]TrackLevel{{"Resell", "Ready"}}); len(got) != 1 || !strings.Contains(got[0], "has no tracks") {
 		t.Errorf("levels for an untracked program: %v", got)
+	}
+}
+
+// A partner's deadline is its latest track's (Resell: 6 months, Sell With:
+// 9 here), and its expected levels are named per track in program order; tracks
+// it holds no level in count for neither.
+func TestLatestDeadlineAndExpectedLevels(t *testing.T) {
+	p, err := Load("p.yaml", []byte(trackedWith(map[int]string{
+		14: "      - {from: Advanced, grace: 6 months, expect: Ready}",
+		23: "      - {from: Ready, grace: 9 months, expect: Ready}",
+	})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tps := p.TrackPrograms()
+	launch := time.Date(2026, 1, 15, 0, 0, 0, 0, time.UTC)
+	at := func(p *Program, old string) (time.Time, error) { return p.Deadline(old, launch) }
+	both := []TrackLevel{{Track: "Resell", Tier: "Advanced"}, {Track: "Sell With", Tier: "Ready"}}
+	if d, err := LatestDeadline(tps, both, at); err != nil || !d.Equal(launch.AddDate(0, 9, 0)) {
+		t.Errorf("deadline with both tracks = %v, %v; want Sell With's, nine months on", d, err)
+	}
+	if d, err := LatestDeadline(tps, both[:1], at); err != nil || !d.Equal(launch.AddDate(0, 6, 0)) {
+		t.Errorf("deadline with Resell only = %v, %v; want six months on", d, err)
+	}
+	sellWith := both[1:]
+	if _, err := LatestDeadline(tps, nil, at); err == nil {
+		t.Error("a partner in no track has a deadline")
+	}
+	if got := ExpectedLevels(tps, both); got != "Resell:Ready|Sell With:Ready" {
+		t.Errorf("expected levels %q", got)
+	}
+	if got := ExpectedLevels(tps, sellWith); got != "Sell With:Ready" {
+		t.Errorf("expected levels of a Sell With partner %q", got)
 	}
 }

@@ -78,9 +78,6 @@ func runImport(cmd *cobra.Command, o importOptions, file string) error {
 		if prog, err = program.Load(o.programFile, data); err != nil {
 			return badInput(err)
 		}
-		if err := refuseTracks(o.programFile, prog); err != nil {
-			return err
-		}
 	}
 	// Fail on an unreadable file before connecting.
 	if _, err := os.Stat(file); err != nil {

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -120,8 +121,6 @@ func runLaunch(ctx context.Context, out, errOut io.Writer, o launchOptions) erro
 		problems = append(problems, err.Error())
 	} else if err := email.ValidateOverrides(prog.Emails); err != nil {
 		problems = append(problems, fmt.Sprintf("%s: emails: %v", o.programFile, err))
-	} else if err := refuseTracks(o.programFile, prog); err != nil {
-		problems = append(problems, err.Error())
 	}
 	if len(problems) > 0 {
 		return badInputf("%s", strings.Join(problems, "\n"))
@@ -154,7 +153,10 @@ func runLaunch(ctx context.Context, out, errOut io.Writer, o launchOptions) erro
 	var untransitioned []string
 	for tier, n := range tiers {
 		total += n
-		if _, ok := prog.Transition(tier); !ok {
+		// A program with tracks has a transition per track and level: the
+		// headline tier needs none, each partner's levels are checked as
+		// it starts.
+		if _, ok := prog.Transition(tier); !ok && !prog.HasTracks() {
 			untransitioned = append(untransitioned, fmt.Sprintf("%q (%d partners)", tier, n))
 		}
 	}
@@ -200,7 +202,7 @@ func runLaunch(ctx context.Context, out, errOut io.Writer, o launchOptions) erro
 	log.Info().Str("program", prog.ID).Time("launch_at", launchAt).Int64("partners", total).
 		Float64("rate", o.rate).Int("concurrency", o.concurrency).Msg("launching campaign")
 
-	l := &launcher{env: env, log: log, opts: o, prog: prog, loc: loc, launchAt: launchAt, progress: newProgress(total, time.Now())}
+	l := &launcher{env: env, log: log, opts: o, prog: prog, tracks: prog.TrackPrograms(), loc: loc, launchAt: launchAt, progress: newProgress(total, time.Now())}
 	if o.rate > 0 {
 		l.limiter = rate.NewLimiter(rate.Limit(o.rate), 1)
 	}
@@ -218,6 +220,9 @@ func runLaunch(ctx context.Context, out, errOut io.Writer, o launchOptions) erro
 	s.log(log.Info()).Dur("elapsed", s.Elapsed.Round(time.Millisecond)).Msg("launch finished")
 	fmt.Fprintf(out, "campaign %s: %d partners: %d started, %d already running, %d failed in %s\n",
 		o.campaign, s.Total, s.Started, s.Already, s.Failed, s.Elapsed.Round(time.Millisecond))
+	if n := l.untracked.Load(); n > 0 {
+		fmt.Fprintf(out, "%d partners hold a level in no track of program %s: nothing to decide, not started\n", n, prog.ID)
+	}
 	if s.Failed > 0 {
 		fmt.Fprintf(out, "failed starts:\n")
 		for _, f := range l.failures {
@@ -262,10 +267,12 @@ func markRunning(ctx context.Context, out io.Writer, env *opsEnv, log zerolog.Lo
 }
 
 type launcher struct {
-	env      *opsEnv
-	log      zerolog.Logger
-	opts     launchOptions
-	prog     *program.Program
+	env  *opsEnv
+	log  zerolog.Logger
+	opts launchOptions
+	prog *program.Program
+	// tracks is prog.TrackPrograms(), built once.
+	tracks   []program.TrackProgram
 	loc      *time.Location // the program's zone
 	launchAt time.Time
 	limiter  *rate.Limiter
@@ -273,6 +280,9 @@ type launcher struct {
 
 	mu       sync.Mutex
 	failures []launchFailure
+	// untracked counts the partners of a program with tracks that hold a
+	// level in none: they are not started (plan counts them "in no track").
+	untracked atomic.Int64
 }
 
 // run pages through the enrollments (one page in memory at a time) and feeds
@@ -298,7 +308,11 @@ func (l *launcher) run(ctx context.Context) error {
 func (l *launcher) feed(ctx context.Context, jobs chan<- store.LaunchTarget) error {
 	after := ""
 	for {
-		page, err := l.env.st.LaunchTargets(ctx, l.opts.campaign, after, l.opts.pageSize)
+		targets := l.env.st.LaunchTargets
+		if l.prog.HasTracks() {
+			targets = l.env.st.LaunchTargetsWithTracks
+		}
+		page, err := targets(ctx, l.opts.campaign, after, l.opts.pageSize)
 		if err != nil {
 			return err
 		}
@@ -324,6 +338,10 @@ func (l *launcher) start(ctx context.Context, t store.LaunchTarget) {
 	// means it has started, so there is nothing to ask Temporal.
 	if t.Stage != store.StageEnrolled {
 		l.progress.already.Add(1)
+		return
+	}
+	if l.prog.HasTracks() && len(t.Tracks) == 0 {
+		l.untracked.Add(1)
 		return
 	}
 	if l.limiter != nil {
@@ -352,12 +370,6 @@ func (l *launcher) start(ctx context.Context, t store.LaunchTarget) {
 }
 
 func (l *launcher) startOne(ctx context.Context, t store.LaunchTarget) error {
-	tr, ok := l.prog.Transition(t.OldTier)
-	if !ok {
-		return fmt.Errorf("old tier %q has no transition in program %s", t.OldTier, l.prog.ID)
-	}
-	// As a new run sets it (program.DeadlineIn), shown on the program's calendar.
-	deadline := tr.Grace.EndOfDayFrom(l.launchAt, l.loc).In(l.loc)
 	in := workflows.TransitionInput{
 		CampaignID:     l.opts.campaign,
 		PartnerID:      t.PartnerID,
@@ -365,6 +377,11 @@ func (l *launcher) startOne(ctx context.Context, t store.LaunchTarget) error {
 		LaunchAt:       l.launchAt,
 		ProgramID:      l.prog.ID,
 		EmailTaskQueue: l.env.cfg.EmailTaskQueue,
+		TrackLevels:    t.Tracks,
+	}
+	expect, deadline, err := l.expectation(in)
+	if err != nil {
+		return err
 	}
 	if err := in.Validate(); err != nil {
 		return err
@@ -375,13 +392,36 @@ func (l *launcher) startOne(ctx context.Context, t store.LaunchTarget) error {
 		WorkflowIDReusePolicy:                    enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy:                 enums.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
-		TypedSearchAttributes:                    workflows.StartSearchAttributes(in, tr.Expect),
-		StaticSummary:                            launchSummary(t.PartnerID, t.OldTier, tr.Expect, deadline),
+		TypedSearchAttributes:                    workflows.StartSearchAttributes(in, expect),
+		StaticSummary:                            launchSummary(t.PartnerID, t.OldTier, expect, deadline),
 	}
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	_, err := l.env.tc.ExecuteWorkflow(sctx, opts, workflows.WorkflowName, in)
+	_, err = l.env.tc.ExecuteWorkflow(sctx, opts, workflows.WorkflowName, in)
 	return err
+}
+
+// expectation is what the launcher shows of a transition before it runs:
+// the expected tier and the deadline. A partner of a program with tracks
+// has an expected level per track ("Resell:Advanced|Sell With:Ready") and
+// the latest of its tracks' deadlines; its levels are checked here, so a
+// level the program does not know fails the start, not the workflow.
+func (l *launcher) expectation(in workflows.TransitionInput) (string, time.Time, error) {
+	if !l.prog.HasTracks() {
+		tr, ok := l.prog.Transition(in.OldTier)
+		if !ok {
+			return "", time.Time{}, fmt.Errorf("old tier %q has no transition in program %s", in.OldTier, l.prog.ID)
+		}
+		// As a new run sets it (program.DeadlineIn), shown on the program's calendar.
+		return tr.Expect, tr.Grace.EndOfDayFrom(l.launchAt, l.loc).In(l.loc), nil
+	}
+	if problems := l.prog.CheckLevels(in.TrackLevels); len(problems) > 0 {
+		return "", time.Time{}, fmt.Errorf("%s", strings.Join(problems, "; "))
+	}
+	deadline, err := program.LatestDeadline(l.tracks, in.TrackLevels, func(p *program.Program, oldTier string) (time.Time, error) {
+		return p.Deadline(oldTier, l.launchAt)
+	})
+	return program.ExpectedLevels(l.tracks, in.TrackLevels), deadline, err
 }
 
 // launchSummary is the one line the Web UI shows for a workflow, e.g.

@@ -155,25 +155,6 @@ func TestPlanRefusesBadTrackLevels(t *testing.T) {
 	}
 }
 
-// Until the workflow runs tracks, import and launch refuse a program with
-// tracks before they touch the database (an unreachable one here: reaching
-// it would be a different error).
-func TestImportAndLaunchRefuseTracks(t *testing.T) {
-	t.Setenv("DATABASE_URL", "postgres://tiershift:x@127.0.0.1:1/tiershift?sslmode=disable")
-	t.Setenv("TEMPORAL_ADDRESS", "127.0.0.1:1")
-	for _, args := range [][]string{
-		{"import", "--campaign", "rh", "--program", redhatProgram, redhatPartners},
-		{"launch", "--campaign", "rh", "--program", redhatProgram},
-	} {
-		var out, errb strings.Builder
-		code := runWith(args, &out, &errb)
-		if code != exitInput || !strings.Contains(errb.String(), "program redhat-pex has tracks (Distribution, Resell, Sell With)") ||
-			strings.Contains(errb.String(), "127.0.0.1:1") {
-			t.Errorf("%s: exit %d\n%s", args[0], code, errb.String())
-		}
-	}
-}
-
 // planWantAll fails the test for every wanted text out lacks.
 func planWantAll(t *testing.T, out string, wants ...string) {
 	t.Helper()

@@ -45,7 +45,8 @@ func (t *transition) startTracks(ctx workflow.Context, prog *program.Program) er
 	}
 	t.s = &State{
 		Stage: StageWaitingLaunch, Deadline: deadline, CurrentTier: t.in.OldTier,
-		Evaluation: program.Evaluation{OldTier: t.in.OldTier}, TrackTiers: slices.Clone(t.in.TrackLevels),
+		Evaluation: program.Evaluation{OldTier: t.in.OldTier, ExpectedTier: program.ExpectedLevels(tps, t.in.TrackLevels)},
+		TrackTiers: slices.Clone(t.in.TrackLevels),
 	}
 	return nil
 }
@@ -71,7 +72,8 @@ func (t *transition) evaluateTracks() {
 		t.log.Error("evaluate partner", "error", err)
 		return
 	}
-	sum := program.Evaluation{OldTier: t.in.OldTier, MeetsExpected: true, Outcome: program.HeadlineOutcome(evs)}
+	sum := program.Evaluation{OldTier: t.in.OldTier, ExpectedTier: program.ExpectedLevels(t.tracks, t.in.TrackLevels),
+		MeetsExpected: true, Outcome: program.HeadlineOutcome(evs)}
 	for _, ev := range evs {
 		sum.MeetsExpected = sum.MeetsExpected && ev.MeetsExpected
 		sum.Missing = append(sum.Missing, ev.Missing...)

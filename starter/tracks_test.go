@@ -1,0 +1,118 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tiershift/tiershift/workflows"
+)
+
+// trackDecision is one track's decision of one partner, as plan forecasts
+// it and as the run writes it to tier_changes.
+type trackDecision struct {
+	PartnerID, Track, OldTier, NewTier, Outcome string
+}
+
+// planTrackDecisions runs `starter plan --format json` on the Red Hat
+// example and lists its per-track forecast.
+func planTrackDecisions(t *testing.T) []trackDecision {
+	t.Helper()
+	code, out, errOut := planRun(t, "--program", redhatProgram, "--partners", redhatPartners, "--format", "json")
+	if code != 0 {
+		t.Fatalf("plan: exit %d\n%s", code, errOut)
+	}
+	var plan struct {
+		Partners []struct {
+			PartnerID string `json:"partner_id"`
+			Tracks    []struct {
+				Track   string `json:"track"`
+				OldTier string `json:"old_tier"`
+				NewTier string `json:"new_tier"`
+				Outcome string `json:"outcome"`
+			} `json:"tracks"`
+		} `json:"partners"`
+	}
+	if err := json.Unmarshal([]byte(out), &plan); err != nil {
+		t.Fatal(err)
+	}
+	var want []trackDecision
+	for _, p := range plan.Partners {
+		for _, tr := range p.Tracks {
+			want = append(want, trackDecision{p.PartnerID, tr.Track, tr.OldTier, tr.NewTier, tr.Outcome})
+		}
+	}
+	return want
+}
+
+// The Red Hat example imported and launched against the dev server, its
+// deadlines already past: every partner's transition decides every track
+// it holds, and what it writes (tier_changes, one row per track) and shows
+// (TrackOutcomes) is exactly what `starter plan` forecast.
+func TestRedHatTracksRunAsPlanned(t *testing.T) {
+	want := planTrackDecisions(t)
+	if len(want) < 12 {
+		t.Fatalf("plan forecast %d track decisions for the 12 partners of the example", len(want))
+	}
+	f := opsTemporal(t, true)
+	opsMust(t, "import", "--campaign", f.campaign, "--program", redhatProgram, redhatPartners)
+	// Six months of grace in every track: a launch a year ago is decided
+	// as soon as it starts.
+	launchAt := time.Now().AddDate(-1, 0, 0).UTC().Format(time.DateOnly)
+	out := opsMust(t, "launch", "--campaign", f.campaign, "--program", redhatProgram, "--launch-at", launchAt)
+	partners := map[string]bool{}
+	for _, d := range want {
+		partners[d.PartnerID] = true
+	}
+	if wantLine := fmt.Sprintf("%d partners: %d started", len(partners), len(partners)); !strings.Contains(out, wantLine) {
+		t.Fatalf("launch:\n%s\nwant %q", out, wantLine)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	for id := range partners {
+		var r workflows.Result
+		if err := f.tc.GetWorkflow(ctx, workflows.WorkflowID(f.campaign, id), "").Get(ctx, &r); err != nil {
+			t.Fatalf("transition of %s: %v", id, err)
+		}
+	}
+
+	rows, err := f.db.Pool.Query(ctx, `SELECT partner_id, track, from_tier, to_tier, outcome FROM tier_changes
+		WHERE campaign_id = $1 AND step = 'outcome' ORDER BY partner_id, track`, f.campaign)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []trackDecision
+	for rows.Next() {
+		var d trackDecision
+		if err := rows.Scan(&d.PartnerID, &d.Track, &d.OldTier, &d.NewTier, &d.Outcome); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, d)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	sortDecisions(got)
+	sortDecisions(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("the run decided\n%v\nplan forecast\n%v", got, want)
+	}
+	demotedResell := 0
+	for _, d := range want {
+		if d.Track == "Resell" && d.Outcome == "demoted" {
+			demotedResell++
+		}
+	}
+	f.waitVisible("TrackOutcomes = 'Resell:demoted'", int64(demotedResell))
+}
+
+func sortDecisions(ds []trackDecision) {
+	slices.SortFunc(ds, func(a, b trackDecision) int {
+		return cmp.Or(strings.Compare(a.PartnerID, b.PartnerID), strings.Compare(a.Track, b.Track))
+	})
+}
