@@ -13,11 +13,9 @@ import "github.com/tiershift/tiershift/activities/contract"
 
 // Error types that must not be retried (see contract).
 const (
-	ErrTypeUnknownPartner  = contract.ErrTypeUnknownPartner
-	ErrTypeBadEmailAddress = contract.ErrTypeBadEmailAddress
-	ErrTypeEmailRejected   = contract.ErrTypeEmailRejected
-	ErrTypeInvalidInput    = contract.ErrTypeInvalidInput
-	ErrTypeNoProgram       = contract.ErrTypeNoProgram
+	ErrTypeUnknownPartner = contract.ErrTypeUnknownPartner
+	ErrTypeInvalidInput   = contract.ErrTypeInvalidInput
+	ErrTypeNoProgram      = contract.ErrTypeNoProgram
 )
 
 // Email delivery statuses, as stored in the emails table (see contract).

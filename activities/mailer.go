@@ -224,10 +224,9 @@ func NewMailer(db *pgxpool.Pool, apiKey, baseURL string, timeout time.Duration, 
 //     Status failed and the reason (SendGrid's errors[].message), not an
 //     error: the row says failed, the workflow records it (EmailFailed) and
 //     goes on with the partner's transition; an operator sees it in the
-//     emails table. A bad address is deliberately not a
-//     BadEmailAddress ApplicationError: failing the activity would only make
-//     the workflow handle the same fact as an error path, and nothing
-//     retries its way out of a malformed address.
+//     emails table. A bad address is deliberately not an error: failing
+//     the activity would only make the workflow handle the same fact as an
+//     error path, and nothing retries its way out of a malformed address.
 //   - 429: retryable ApplicationError of type RateLimited whose
 //     NextRetryDelay is the time until X-RateLimit-Reset.
 //   - 5xx, 408, network errors and timeouts: retryable

@@ -54,7 +54,9 @@ func storeLocalOptions(ctx workflow.Context) workflow.Context {
 
 // emailOptions send on the dedicated email task queue, whose workers cap the
 // rate for the whole cluster (TaskQueueActivitiesPerSecond). A message that
-// cannot be sent within a day is given up and recorded as failed.
+// cannot be sent within a day is given up and recorded as failed. Every
+// error SendEmail returns is worth retrying: a bad address or a message
+// SendGrid refuses is a result with Status failed, not an error.
 func emailOptions(ctx workflow.Context, queueFor func(workflow.Context) string, kind email.Kind) workflow.Context {
 	queue := queueFor(ctx)
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
@@ -63,10 +65,9 @@ func emailOptions(ctx workflow.Context, queueFor func(workflow.Context) string, 
 		ScheduleToCloseTimeout: 24 * time.Hour,
 		Summary:                string(kind) + " email",
 		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:        2 * time.Second,
-			BackoffCoefficient:     2,
-			MaximumInterval:        5 * time.Minute,
-			NonRetryableErrorTypes: []string{contract.ErrTypeBadEmailAddress, contract.ErrTypeEmailRejected},
+			InitialInterval:    2 * time.Second,
+			BackoffCoefficient: 2,
+			MaximumInterval:    5 * time.Minute,
 		},
 	})
 }

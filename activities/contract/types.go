@@ -27,9 +27,7 @@ import (
 // Error types that must not be retried. Temporal matches them by name in a
 // retry policy's NonRetryableErrorTypes.
 const (
-	ErrTypeUnknownPartner  = "UnknownPartner"
-	ErrTypeBadEmailAddress = "BadEmailAddress"
-	ErrTypeEmailRejected   = "EmailRejected"
+	ErrTypeUnknownPartner = "UnknownPartner"
 	// ErrTypeInvalidInput is an activity input that lacks a required field.
 	ErrTypeInvalidInput = "InvalidInput"
 	// ErrTypeNoProgram: the campaign does not exist or has no stored
