@@ -18,6 +18,7 @@
 #   make bench-go   in-process Go benchmarks, compared with the previous run by benchstat
 #   make cluster    a production-shaped Temporal (4 services, PostgreSQL, UI) on ports 7240-7248 (scripts/cluster.sh)
 #   make cluster-down  stop it
+#   make test-cluster  the end-to-end test on that cluster with two workers, one SIGKILLed
 #   make clean      remove built binaries (bin/worker, bin/starter) and test cache
 #   make distclean  down + remove bin/ (tools too) and .dev/
 #
@@ -42,6 +43,9 @@ BENCH_GO_PACKAGES ?= ./program/ ./partnerfile/ ./email/ ./starter/
 BENCH_GO_COUNT ?= 10
 # The Go release go.mod asks for, e.g. 1.26.
 GO_MIN := $(shell sed -n 's/^go \([0-9]*\.[0-9]*\).*/\1/p' go.mod)
+
+# make cluster's frontend (scripts/cluster.sh CLUSTER_HOST:CLUSTER_PORT_BASE).
+CLUSTER_ADDRESS ?= 127.0.0.1:7240
 
 # Local stack defaults (the same as config's defaults).
 LOCAL_DATABASE_URL := postgres://tiershift:tiershift@localhost:5432/tiershift?sslmode=disable
@@ -72,7 +76,7 @@ PARTNERS ?= examples/rehearsal/partners.csv
 
 GOFILES = $(shell find . -path ./.git -prune -o -path ./bin -prune -o -path ./.dev -prune -o -name '*.go' -print)
 
-.PHONY: cluster cluster-down cluster-build build tools up down worker demo test lint histories bench bench-go clean distclean check-go services status demo-files codec-server secrets chromium ui-check
+.PHONY: cluster cluster-down cluster-build test-cluster build tools up down worker demo test lint histories bench bench-go clean distclean check-go services status demo-files codec-server secrets chromium ui-check
 
 check-go:
 	@command -v $(GO) >/dev/null 2>&1 || { echo "Go is not installed (need go$(GO_MIN) or newer): https://go.dev/dl/" >&2; exit 1; }
@@ -242,3 +246,18 @@ cluster: cluster-build
 
 cluster-down:
 	scripts/cluster.sh down
+
+# The end-to-end test against the cluster (reused if up, else started and
+# stopped again), with two worker processes: one is SIGKILLed during the
+# launch and for good at the deadline wave; the other finishes every partner.
+test-cluster: check-go tools cluster-build
+	@mkdir -p .dev; started=$(CURDIR)/.dev/test-cluster-started.$$$$; : >"$$started"; \
+	trap "scripts/stack.sh stop-started $$started" EXIT; trap 'exit 130' INT TERM; \
+	TIERSHIFT_STARTED_LOG="$$started" scripts/postgres.sh up; \
+	TIERSHIFT_STARTED_LOG="$$started" scripts/cluster.sh up; \
+	scripts/stack.sh secrets; \
+	unset TIERSHIFT_EMAIL_TASK_QUEUE; \
+	export TIERSHIFT_REQUIRE_SERVICES=1 TEMPORAL_ADDRESS=$(CLUSTER_ADDRESS) TIERSHIFT_E2E_WORKERS=2 \
+		TIERSHIFT_TASK_QUEUE="tiershift-test-$$$$" SENDGRID_API_KEY= ; \
+	echo "$(GO) test -count=1 -timeout 20m -v $(E2E_PACKAGES)   (TEMPORAL_ADDRESS=$$TEMPORAL_ADDRESS, two workers)"; \
+	$(GO) test -count=1 -timeout 20m -v $(E2E_PACKAGES)

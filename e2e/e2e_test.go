@@ -103,9 +103,29 @@ type stack struct {
 	tc       client.Client
 	stub     *sendgridstub.Stub
 	campaign string
-	worker   *exec.Cmd
+	worker   *workerProc // the worker the faults hit
+	steady   *workerProc // with two workers: the one never killed
 	logs     string
 	workers  int
+}
+
+// EnvWorkers asks for two worker processes ("2"): one is killed during the
+// launch and again, for good, at the deadline wave, and the other must finish
+// every partner. `make test-cluster` sets it, since on a cluster a second
+// worker is how a deployment survives losing one. Unset or "1": one worker,
+// killed and restarted, as on the dev server.
+const EnvWorkers = "TIERSHIFT_E2E_WORKERS"
+
+func workerCount(t testing.TB) int {
+	switch v := os.Getenv(EnvWorkers); v {
+	case "", "1":
+		return 1
+	case "2":
+		return 2
+	default:
+		t.Fatalf("%s=%q: want 1 or 2", EnvWorkers, v)
+		return 0
+	}
 }
 
 func TestRehearsalCampaignSurvivesFaults(t *testing.T) {
@@ -151,6 +171,12 @@ func TestRehearsalCampaignSurvivesFaults(t *testing.T) {
 
 	s.starter("migrate")
 	s.starter("import", "--campaign", s.campaign, "--program", programFile, partnersFile)
+	twoWorkers := workerCount(t) == 2
+	if twoWorkers {
+		s.startWorker()
+		s.steady, s.worker = s.worker, nil
+		t.Logf("two workers against %s: %s is never killed", temporaltest.Address(), "worker-1")
+	}
 	s.startWorker()
 
 	// The launcher is killed half-way and run again; the worker is killed
@@ -181,12 +207,15 @@ func TestRehearsalCampaignSurvivesFaults(t *testing.T) {
 	time.Sleep(4 * time.Second) // the outage itself, not a synchronisation
 	s.cluster.Start()
 
-	// The worker dies as the first deadlines fall due, and comes back.
+	// The worker dies as the first deadlines fall due and comes back; with
+	// two workers it stays dead and the other one finishes every partner.
 	firstDeadline := s.firstDeadline()
 	s.waitFor("the first deadline", time.Until(firstDeadline)+time.Minute, func() bool { return !time.Now().Before(firstDeadline) })
 	s.killWorker()
-	time.Sleep(2 * time.Second) // the outage itself
-	s.startWorker()
+	if !twoWorkers {
+		time.Sleep(2 * time.Second) // the outage itself
+		s.startWorker()
+	}
 
 	last := s.lastDeadline()
 	s.waitFor("every transition to finish", time.Until(last)+4*time.Minute, func() bool {
@@ -198,6 +227,13 @@ func TestRehearsalCampaignSurvivesFaults(t *testing.T) {
 	s.checkAudit(partners)
 	s.checkVisibility(partners, rejected.PartnerID)
 	s.checkPersonalData(partners)
+	if twoWorkers {
+		select {
+		case <-s.steady.done:
+			t.Errorf("the steady worker exited during the run: %v", s.steady.err)
+		default:
+		}
+	}
 	t.Logf("facts sent to %v; %d SendGrid requests, %d accepted", signalled, s.stub.Requests(), s.stub.Accepted())
 }
 
@@ -246,6 +282,14 @@ func (s *stack) starter(args ...string) string {
 	return stdout.String()
 }
 
+// workerProc is a running bin/worker; done is closed once it has exited,
+// with err holding how.
+type workerProc struct {
+	cmd  *exec.Cmd
+	done chan struct{}
+	err  error
+}
+
 func (s *stack) startWorker() {
 	s.t.Helper()
 	s.workers++
@@ -260,10 +304,12 @@ func (s *stack) startWorker() {
 	if err := cmd.Start(); err != nil {
 		s.t.Fatal(err)
 	}
-	s.worker = cmd
+	w := &workerProc{cmd: cmd, done: make(chan struct{})}
+	go func() { w.err = cmd.Wait(); close(w.done) }()
+	s.worker = w
 	s.t.Cleanup(func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
-		_ = cmd.Wait()
+		<-w.done
 		f.Close()
 		if s.t.Failed() {
 			data, _ := os.ReadFile(logPath)
@@ -281,8 +327,8 @@ func (s *stack) killWorker() {
 	if s.worker == nil {
 		return
 	}
-	_ = s.worker.Process.Signal(syscall.SIGKILL)
-	_, _ = s.worker.Process.Wait()
+	_ = s.worker.cmd.Process.Signal(syscall.SIGKILL)
+	<-s.worker.done
 	s.worker = nil
 }
 

@@ -10,6 +10,9 @@
 #   scripts/cluster.sh up      create the databases and schemas, start the cluster and the UI
 #   scripts/cluster.sh down    stop what `up` started (by the PIDs it recorded)
 #
+# TIERSHIFT_STARTED_LOG, if set, names a file to which `up` appends "cluster"
+# when it started any service (scripts/stack.sh stop-started then stops it).
+#
 # Everything lives in .dev/cluster/ (configs, logs, PIDs). Ports and names can
 # be changed with the variables below; docker-compose.yml mirrors this file's
 # versions, dynamic config and search attributes (internal/deploytest checks).
@@ -158,10 +161,11 @@ up() {
 	build
 	mkdir -p "$DIR/log" "$DIR/pid"
 	databases
-	local i=0
+	local i=0 started=0
 	for svc in "${SERVICES[@]}"; do
 		config "$svc" $i
 		if ! running "$DIR/pid/$svc"; then
+			started=1
 			"$BIN/temporal-server" --root "$PWD" --config "$DIR/config/$svc" --env cluster start --service "$svc" \
 				>"$DIR/log/$svc.log" 2>&1 &
 			echo $! >"$DIR/pid/$svc"
@@ -204,6 +208,8 @@ YAML
 		"$BIN/temporal-ui-server" --root "$PWD" --config "$DIR/config/ui" --env cluster start >"$DIR/log/ui.log" 2>&1 &
 		echo $! >"$DIR/pid/ui"
 	fi
+	# make test-cluster stops, when it ends, a cluster that it started.
+	if [ $started = 1 ] && [ -n "${TIERSHIFT_STARTED_LOG:-}" ]; then echo "cluster" >>"$TIERSHIFT_STARTED_LOG"; fi
 	echo "Temporal cluster: frontend $FRONTEND (TEMPORAL_ADDRESS=$FRONTEND), $SHARDS history shards, metrics on $HOST:$METRICS_BASE-$((METRICS_BASE + 3))"
 	echo "Temporal Web UI: http://$HOST:$UI_PORT"
 }

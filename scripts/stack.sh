@@ -175,6 +175,7 @@ stop_started() {
   tac "$file" | while read -r kind a b; do
     case "$kind" in
       temporal) TEMPORAL_ADDRESS=$a scripts/temporal.sh down ;;
+      cluster) scripts/cluster.sh down ;;
       postgres)
         pg_ctlcluster "$a" "$b" stop || true
         rm -f .dev/postgres.started
