@@ -22,6 +22,7 @@
 #   BENCH_OUT=BENCHMARKS.md
 #   BENCH_DB=tiershift_bench             database (dropped and recreated)
 #   BENCH_TEMPORAL_PORT=7300             dev server port (the next three ports too)
+#   BENCH_STUB_ADDR=127.0.0.1:8025       the SendGrid stand-in of the wave sections
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -43,7 +44,7 @@ OUT=${BENCH_OUT:-BENCHMARKS.md}
 PROGRAM=examples/vmware-2009/program.yaml
 TPORT=${BENCH_TEMPORAL_PORT:-7300}
 TADDR=localhost:$TPORT
-STUB_ADDR=127.0.0.1:8025
+STUB_ADDR=${BENCH_STUB_ADDR:-127.0.0.1:8025}
 
 W=$(mktemp -d /tmp/tiershift-bench.XXXXXX)
 BENCH_DB=${BENCH_DB:-tiershift_bench}
@@ -367,6 +368,12 @@ fi
 	echo "Machine: \`nproc\` = $(nproc); $(free -g | awk '/^Mem:/{print $2 " GB RAM (free -g)"}'); $(uname -sr); $(psql -X -At "$BENCH_URL" -c 'show server_version' | cut -d' ' -f1) PostgreSQL; Temporal CLI $(bin/temporal --version 2>/dev/null | awk '{print $3}') dev server on port $TPORT."
 	# Worker settings taken from the environment change the figures: say so.
 	wenv=$(env | grep -E '^TIERSHIFT_(STICKY|WORKFLOW_POLLERS|ACTIVITY_POLLERS|MAX_CONCURRENT|DB_MAX_CONNS)' | sort | tr '\n' ' ' || true)
+	if [ -n "${TIERSHIFT_CODEC_KEYS:-}${TIERSHIFT_CODEC_KEY_FILE:-}" ]; then
+		echo "Payload codec: on (every payload encrypted with AES-256-GCM)."
+	else
+		echo "Payload codec: off (payloads in clear)."
+	fi
+	echo "Load average when the run ended: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine slows every figure)."
 	echo "Sizes: import $IMPORT_SIZES; launch $LAUNCH_N; wave $WAVE_N; steady $STEADY_N; plan $PLAN_N. Command: \`${wenv}BENCH_IMPORT_SIZES=\"$IMPORT_SIZES\" BENCH_LAUNCH_N=$LAUNCH_N BENCH_WAVE_N=$WAVE_N BENCH_STEADY_N=$STEADY_N BENCH_STEADY_SECONDS=$STEADY_SECONDS BENCH_WAVE_RATES=\"$WAVE_RATES\" BENCH_WAVE_GRACE=\"$WAVE_GRACE\" BENCH_WAVE_REMINDERS=\"$WAVE_REMINDERS\" BENCH_WAVE_TIMEOUT=$WAVE_TIMEOUT BENCH_SKIP=\"${BENCH_SKIP:-}\" scripts/bench.sh\`"
 	echo
 	echo "| figure | result | exact command |"
