@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"time"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/tiershift/tiershift/email"
 	"github.com/tiershift/tiershift/program"
+	"github.com/tiershift/tiershift/zones"
 )
 
 // A program with tracks (Red Hat's modules) gives a partner a level in each
@@ -43,8 +45,22 @@ func (t *transition) startTracks(ctx workflow.Context, prog *program.Program) er
 	if err != nil {
 		return invalidInput(err)
 	}
+	zone := ""
+	if workflow.GetVersion(ctx, changeTimeZones, workflow.DefaultVersion, 1) == 1 {
+		zone = cmp.Or(prog.TimeZone, zones.UTC)
+		deadline = inZone(ctx, zone, deadline, func(loc *time.Location) time.Time {
+			dl, err := program.LatestDeadline(tps, t.in.TrackLevels, func(p *program.Program, oldTier string) (time.Time, error) {
+				return p.DeadlineIn(oldTier, t.in.LaunchAt, loc)
+			})
+			if err != nil {
+				return deadline // the same error was returned above
+			}
+			return dl
+		})
+	}
 	t.s = &State{
-		Stage: StageWaitingLaunch, Deadline: deadline, CurrentTier: t.in.OldTier,
+		TimeZone: zone,
+		Stage:    StageWaitingLaunch, Deadline: deadline, CurrentTier: t.in.OldTier,
 		Evaluation: program.Evaluation{OldTier: t.in.OldTier, ExpectedTier: program.ExpectedLevels(tps, t.in.TrackLevels)},
 		TrackTiers: slices.Clone(t.in.TrackLevels),
 	}

@@ -43,7 +43,7 @@ func TestThreeTracksDecidedAtTheDeadline(t *testing.T) {
 	h := newTrackHarness(t)
 	r := h.run()
 
-	deadline := launch.AddDate(0, 6, 0)
+	deadline := launch.AddDate(0, 6, 1).Add(-time.Second) // the end of that day, UTC (the program names no zone)
 	if !slices.Equal(r.Tracks, redHatWant) || r.Outcome != "demoted" {
 		t.Fatalf("result %+v, want tracks %+v and demoted (one track is)", r, redHatWant)
 	}
@@ -135,7 +135,7 @@ func TestTrackOutcomesSearchAttribute(t *testing.T) {
 	}).Return(nil)
 	h.run()
 	want := []string{"Distribution:demoted", "Resell:promoted", "Sell With:kept"}
-	if !slices.Equal(got, want) || !at.Equal(launch.AddDate(0, 6, 0)) {
+	if !slices.Equal(got, want) || !at.Equal(launch.AddDate(0, 6, 1).Add(-time.Second)) {
 		t.Fatalf("TrackOutcomes = %v at %v, want %v at the deadline", got, at, want)
 	}
 }

@@ -177,20 +177,27 @@ func (t *transition) start(ctx workflow.Context, prog *program.Program) error {
 }
 
 // zonedDeadline is grace counted from from under the end-of-day rule in
-// zone (program.Duration.EndOfDayFrom). It is computed once, in a
-// SideEffect: the zone's rules come from the worker's zone database, and a
-// replay on a worker whose database differs must find the same deadline.
+// zone (program.Duration.EndOfDayFrom).
 func zonedDeadline(ctx workflow.Context, zone string, grace program.Duration, from time.Time) time.Time {
+	return inZone(ctx, zone, grace.AddTo(from), func(loc *time.Location) time.Time { return grace.EndOfDayFrom(from, loc) })
+}
+
+// inZone computes a deadline in zone once, in a SideEffect: the zone's
+// rules come from the worker's zone database, and a replay on a worker
+// whose database differs must find the same instant. fallback is the UTC
+// arithmetic, for a zone the database has lost since the program was
+// checked.
+func inZone(ctx workflow.Context, zone string, fallback time.Time, f func(*time.Location) time.Time) time.Time {
 	var at time.Time
 	err := workflow.SideEffect(ctx, func(workflow.Context) any {
 		loc, err := zones.Load(zone)
 		if err != nil {
-			loc = time.UTC // checked when the program was loaded
+			return fallback
 		}
-		return grace.EndOfDayFrom(from, loc)
+		return f(loc)
 	}).Get(&at)
 	if err != nil {
-		return grace.AddTo(from)
+		return fallback
 	}
 	return at
 }
