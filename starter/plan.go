@@ -17,6 +17,7 @@ import (
 
 	"github.com/tiershift/tiershift/partnerfile"
 	"github.com/tiershift/tiershift/program"
+	"github.com/tiershift/tiershift/zones"
 )
 
 func init() { commands = append(commands, newPlanCmd) }
@@ -25,6 +26,7 @@ type planOptions struct {
 	program     string
 	partners    string
 	at          string
+	launch      string
 	format      string
 	encoding    string
 	skipInvalid bool
@@ -38,7 +40,10 @@ func newPlanCmd() *cobra.Command {
 		Long: `plan evaluates every partner of the partner file against the program's
 rules as if its deadline were --at, and prints, per partner, the old, expected
 and new tiers, the outcome (promoted, kept or demoted) and what is missing for
-the expected tier, then totals per outcome and per new tier.
+the expected tier, and its deadline for a launch on --launch (default
+--at): the end of the grace period's last day in the program's zone,
+written in the partner's zone and naming it; then totals per outcome and
+per new tier.
 
 For a program with tracks, each partner has one line per track it holds a
 level in (the partner file's tracks column), with a TRACK column, and the
@@ -60,6 +65,7 @@ with their comment option).`,
 	f.StringVar(&o.program, "program", "", "program file (YAML)")
 	f.StringVar(&o.partners, "partners", "", "partner file (CSV)")
 	f.StringVar(&o.at, "at", "", "forecast date, RFC3339 or 2006-01-02 (default now); echoed in the output")
+	f.StringVar(&o.launch, "launch", "", "launch date the deadlines are counted from, RFC3339 or 2006-01-02 (default --at)")
 	f.StringVar(&o.format, "format", "table", "output format: table, json or csv")
 	f.BoolVar(&o.skipInvalid, "skip-invalid", false, "forecast the valid partners and list the invalid ones on stderr")
 	encodingFlag(f, &o.encoding)
@@ -98,6 +104,12 @@ func runPlan(stdout, stderr io.Writer, o planOptions, now func() time.Time) erro
 	if err != nil {
 		flagErrs = append(flagErrs, err.Error())
 	}
+	launch := at
+	if o.launch != "" {
+		if launch, err = planParseAt(o.launch, now); err != nil {
+			flagErrs = append(flagErrs, strings.Replace(err.Error(), "--at", "--launch", 1))
+		}
+	}
 	if len(flagErrs) > 0 {
 		return badInputf("%s", strings.Join(flagErrs, "\n"))
 	}
@@ -124,7 +136,7 @@ func runPlan(stdout, stderr io.Writer, o planOptions, now func() time.Time) erro
 	}
 
 	// Pass 1: validate every row; nothing goes to stdout yet.
-	idWidth := len("PARTNER_ID")
+	idWidth, zoneWidth := len("PARTNER_ID"), len(zones.UTC)
 	nInvalid, nHeader, err := scanPartners(o.partners, o.encoding, prog, errw, func(row partnerfile.Row, errs []*partnerfile.RowError) {
 		if len(errs) > 0 {
 			for _, e := range errs {
@@ -137,6 +149,9 @@ func runPlan(stdout, stderr io.Writer, o planOptions, now func() time.Time) erro
 			return
 		}
 		idWidth = max(idWidth, utf8.RuneCountInString(row.PartnerID))
+		if prog != nil {
+			zoneWidth = max(zoneWidth, len(zones.ForPartner(row.TimeZone, row.Country, prog.TimeZone)))
+		}
 	})
 	if err != nil {
 		fmt.Fprintln(errw, err)
@@ -165,8 +180,13 @@ func runPlan(stdout, stderr io.Writer, o planOptions, now func() time.Time) erro
 	case "csv":
 		w = &planCSV{out: out, currency: prog.Currency}
 	default:
-		w = newTableForecast(out, prog, idWidth)
+		w = newTableForecast(out, prog, idWidth, zoneWidth)
 	}
+	deadlines, err := newPlanDeadlines(prog, launch)
+	if err != nil {
+		return err
+	}
+	var dlBuf []time.Time
 	tot := newPlanTotals(prog)
 	if err := w.begin(prog, at); err != nil {
 		return err
@@ -183,8 +203,14 @@ func runPlan(stdout, stderr io.Writer, o planOptions, now func() time.Time) erro
 			evalErr = fmt.Errorf("%s:%d: %w", row.File, row.Line, err)
 			return
 		}
+		dl, err := deadlines.forRow(dlBuf, row, evs)
+		if err != nil {
+			evalErr = err
+			return
+		}
+		dlBuf = dl.at
 		tot.add(evs)
-		if err := w.row(row, evs); err != nil {
+		if err := w.row(row, evs, dl); err != nil {
 			evalErr = err
 		}
 	})
@@ -302,8 +328,9 @@ func (t *planTotals) add(evs []program.TrackEvaluation) {
 type planWriter interface {
 	begin(p *program.Program, at time.Time) error
 	// row writes a partner's evaluations: one for a program without
-	// tracks, one per track it holds otherwise (possibly none).
-	row(r partnerfile.Row, evs []program.TrackEvaluation) error
+	// tracks, one per track it holds otherwise (possibly none), with the
+	// deadline of each.
+	row(r partnerfile.Row, evs []program.TrackEvaluation, dl planDeadline) error
 	end(t *planTotals) error
 }
 
@@ -368,7 +395,7 @@ type planTable struct {
 	currency string
 }
 
-func newTableForecast(out *bufio.Writer, p *program.Program, idWidth int) *planTable {
+func newTableForecast(out *bufio.Writer, p *program.Program, idWidth, zoneWidth int) *planTable {
 	t := &planTable{out: out, tw: tabwriter.NewWriter(out, 0, 0, 2, ' ', 0), currency: p.Currency, tracked: p.HasTracks()}
 	tierW := len("EXPECTED_TIER")
 	trackW := len("TRACK")
@@ -386,7 +413,7 @@ func newTableForecast(out *bufio.Writer, p *program.Program, idWidth int) *planT
 	if t.tracked {
 		t.widths = append(t.widths, trackW)
 	}
-	t.widths = append(t.widths, tierW, tierW, tierW, len("PROMOTED"))
+	t.widths = append(t.widths, tierW, tierW, tierW, len("PROMOTED"), len(planTableDeadline(time.Time{}, ""))+zoneWidth)
 	return t
 }
 
@@ -407,23 +434,24 @@ func (t *planTable) begin(p *program.Program, at time.Time) error {
 	fmt.Fprintf(t.out, "Forecast for %s (%s) at %s\n\n", p.Name, p.ID, at.Format(time.RFC3339))
 	var b []byte
 	if t.tracked {
-		b = t.cells(nil, "PARTNER_ID", "TRACK", "OLD_TIER", "EXPECTED_TIER", "NEW_TIER", "OUTCOME")
+		b = t.cells(nil, "PARTNER_ID", "TRACK", "OLD_TIER", "EXPECTED_TIER", "NEW_TIER", "OUTCOME", "DEADLINE")
 	} else {
-		b = t.cells(nil, "PARTNER_ID", "OLD_TIER", "EXPECTED_TIER", "NEW_TIER", "OUTCOME")
+		b = t.cells(nil, "PARTNER_ID", "OLD_TIER", "EXPECTED_TIER", "NEW_TIER", "OUTCOME", "DEADLINE")
 	}
 	b = append(b, "MISSING\n"...)
 	_, err := t.tw.Write(b)
 	return err
 }
 
-func (t *planTable) row(r partnerfile.Row, evs []program.TrackEvaluation) error {
+func (t *planTable) row(r partnerfile.Row, evs []program.TrackEvaluation, dl planDeadline) error {
 	b := t.buf[:0]
 	for i := range evs {
 		ev := &evs[i]
+		deadline := planTableDeadline(dl.at[i], dl.zone)
 		if t.tracked {
-			b = t.cells(b, r.PartnerID, ev.Track, ev.OldTier, ev.ExpectedTier, ev.NewTier, string(ev.Outcome))
+			b = t.cells(b, r.PartnerID, ev.Track, ev.OldTier, ev.ExpectedTier, ev.NewTier, string(ev.Outcome), deadline)
 		} else {
-			b = t.cells(b, r.PartnerID, ev.OldTier, ev.ExpectedTier, ev.NewTier, string(ev.Outcome))
+			b = t.cells(b, r.PartnerID, ev.OldTier, ev.ExpectedTier, ev.NewTier, string(ev.Outcome), deadline)
 		}
 		if len(ev.Missing) == 0 {
 			b = append(b, '-')
@@ -482,10 +510,10 @@ func (c *planCSV) begin(p *program.Program, at time.Time) error {
 	fmt.Fprintf(c.out, "# forecast for %s at %s\n", p.ID, at.Format(time.RFC3339))
 	c.tracked = p.HasTracks()
 	if c.tracked {
-		_, err := c.out.WriteString("partner_id,track,old_tier,expected_tier,new_tier,outcome,missing\n")
+		_, err := c.out.WriteString("partner_id,track,old_tier,expected_tier,new_tier,outcome,missing,deadline,time_zone\n")
 		return err
 	}
-	_, err := c.out.WriteString("partner_id,old_tier,expected_tier,new_tier,outcome,missing\n")
+	_, err := c.out.WriteString("partner_id,old_tier,expected_tier,new_tier,outcome,missing,deadline,time_zone\n")
 	return err
 }
 
@@ -504,7 +532,7 @@ func planAppendCSVField(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-func (c *planCSV) row(r partnerfile.Row, evs []program.TrackEvaluation) error {
+func (c *planCSV) row(r partnerfile.Row, evs []program.TrackEvaluation, dl planDeadline) error {
 	b := c.buf[:0]
 	for i := range evs {
 		ev := &evs[i]
@@ -520,6 +548,10 @@ func (c *planCSV) row(r partnerfile.Row, evs []program.TrackEvaluation) error {
 		}
 		c.miss = planAppendMissing(c.miss[:0], ev.Missing, c.currency)
 		b = planAppendCSVField(b, string(c.miss))
+		b = append(b, ',')
+		b = dl.at[i].AppendFormat(b, time.RFC3339)
+		b = append(b, ',')
+		b = planAppendCSVField(b, dl.zone)
 		b = append(b, '\n')
 	}
 	c.buf = b
@@ -582,12 +614,25 @@ func newPlanJSONOutcome(ev program.Evaluation) planJSONOutcome {
 type planJSONPartner struct {
 	PartnerID string `json:"partner_id"`
 	planJSONOutcome
+	planJSONDeadline
+}
+
+// planJSONDeadline is a deadline in the partner's zone, with its offset
+// ("2010-01-14T23:59:59+01:00"), and the zone's name.
+type planJSONDeadline struct {
+	Deadline string `json:"deadline"`
+	TimeZone string `json:"time_zone"`
+}
+
+func newPlanJSONDeadline(at time.Time, zone string) planJSONDeadline {
+	return planJSONDeadline{Deadline: at.Format(time.RFC3339), TimeZone: zone}
 }
 
 // planJSONTrack is one track's outcome for a partner.
 type planJSONTrack struct {
 	Track string `json:"track"`
 	planJSONOutcome
+	planJSONDeadline
 }
 
 // planJSONTracked is a partner of a program with tracks.
@@ -613,17 +658,19 @@ func (j *planJSON) begin(p *program.Program, at time.Time) error {
 	return err
 }
 
-func (j *planJSON) row(r partnerfile.Row, evs []program.TrackEvaluation) error {
+func (j *planJSON) row(r partnerfile.Row, evs []program.TrackEvaluation, dl planDeadline) error {
 	if j.n > 0 {
 		j.out.WriteByte(',')
 	}
 	j.n++
 	if !j.tracked {
-		return j.enc.Encode(planJSONPartner{PartnerID: r.PartnerID, planJSONOutcome: newPlanJSONOutcome(evs[0].Evaluation)})
+		return j.enc.Encode(planJSONPartner{PartnerID: r.PartnerID, planJSONOutcome: newPlanJSONOutcome(evs[0].Evaluation),
+			planJSONDeadline: newPlanJSONDeadline(dl.at[0], dl.zone)})
 	}
 	p := planJSONTracked{PartnerID: r.PartnerID, Tier: r.Tier, Tracks: make([]planJSONTrack, len(evs))}
 	for i, ev := range evs {
-		p.Tracks[i] = planJSONTrack{Track: ev.Track, planJSONOutcome: newPlanJSONOutcome(ev.Evaluation)}
+		p.Tracks[i] = planJSONTrack{Track: ev.Track, planJSONOutcome: newPlanJSONOutcome(ev.Evaluation),
+			planJSONDeadline: newPlanJSONDeadline(dl.at[i], dl.zone)}
 	}
 	return j.enc.Encode(p)
 }

@@ -174,7 +174,7 @@ func TestPlanCSV(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	recs := planCSVRecords(t, out)
-	if len(recs) != 17 || strings.Join(recs[0], ",") != "partner_id,old_tier,expected_tier,new_tier,outcome,missing" {
+	if len(recs) != 17 || strings.Join(recs[0], ",") != "partner_id,old_tier,expected_tier,new_tier,outcome,missing,deadline,time_zone" {
 		t.Fatalf("records: %v", recs)
 	}
 	if !strings.Contains(out, "# total outcome demoted: 8") || !strings.Contains(out, "2009-10-14T00:00:00Z") {

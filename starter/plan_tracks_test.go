@@ -105,8 +105,13 @@ func TestPlanTableAndCSVTracks(t *testing.T) {
 	}
 	planWantAll(t, out,
 		"PARTNER_ID  TRACK         OLD_TIER",
-		"RH-009      Resell        Premier        Premier        Ready          demoted   RHCSA certification 0/1; RHCE certification 1/2",
-		"RH-005      Resell        Ready          Ready          Registered     demoted   1 of [revenue 25000 USD, 50 points] (have 0)",
+		// Deadlines: 6 months after --at, the end of that day in UTC (the
+		// program names no zone), read in Dublin (IE, UTC+1 in summer) and
+		// in UTC for RH-005 (the US has several zones).
+		"RH-009      Resell        Premier        Premier        Ready          demoted   2026-07-16 00:59 Europe/Dublin",
+		"RHCSA certification 0/1; RHCE certification 1/2",
+		"RH-005      Resell        Ready          Ready          Registered     demoted   2026-07-15 23:59 UTC",
+		"1 of [revenue 25000 USD, 50 points] (have 0)",
 		"Resell outcome         demoted       3",
 		"Sell With new tier     Premier       2")
 
@@ -116,7 +121,7 @@ func TestPlanTableAndCSVTracks(t *testing.T) {
 	}
 	recs := planCSVRecords(t, out)
 	// 16 track lines: the partner file's tracks column names 16 levels.
-	if len(recs) != 17 || strings.Join(recs[0], ",") != "partner_id,track,old_tier,expected_tier,new_tier,outcome,missing" {
+	if len(recs) != 17 || strings.Join(recs[0], ",") != "partner_id,track,old_tier,expected_tier,new_tier,outcome,missing,deadline,time_zone" {
 		t.Fatalf("records: %v", recs)
 	}
 	var rh12 []string
@@ -175,7 +180,10 @@ func TestPreviewTracks(t *testing.T) {
 		t.Fatal(err)
 	}
 	planWantAll(t, out,
-		"Deadline: January 1, 2026", // 6 months after the launch, in both tracks
+		// 6 months after the launch in both tracks, at the end of that day
+		// in UTC (the program names no zone), read in Zurich (CH has one
+		// zone; CET is UTC+1): 00:59 the next day.
+		"Deadline: January 2, 2026 at 00:59 Zurich time",
 		"Forecast: Resell: promoted, Ready -> Advanced (expected Ready)",
 		"Forecast: Sell With: promoted, Ready -> Advanced (expected Ready)",
 		"Resell: you are Advanced, above the Ready level we expected.",

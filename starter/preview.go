@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"github.com/tiershift/tiershift/email"
 	"github.com/tiershift/tiershift/partnerfile"
 	"github.com/tiershift/tiershift/program"
+	"github.com/tiershift/tiershift/zones"
 )
 
 func init() { commands = append(commands, newPreviewCmd) }
@@ -128,13 +130,18 @@ func runPreview(out, errOut io.Writer, o previewOptions, now time.Time) error {
 	if err != nil {
 		return badInputf("partner %s: %v", row.PartnerID, err)
 	}
-	deadline, err := p.Deadline(row.Tier, launch)
+	// As a transition sets it: the end of the day in the program's zone.
+	loc, err := zones.Load(cmp.Or(p.TimeZone, zones.UTC))
+	if err != nil {
+		return badInputf("%s: %v", o.programFile, err)
+	}
+	deadline, err := p.DeadlineIn(row.Tier, launch, loc)
 	if err != nil {
 		return badInputf("partner %s: %v", row.PartnerID, err)
 	}
 	var previous time.Time
 	if kind == email.KindExtended {
-		previous, deadline = deadline, deadline.AddDate(0, 1, 0)
+		previous, deadline = deadline, program.Duration{Months: 1}.EndOfDayFrom(deadline, loc)
 	}
 	if at.IsZero() {
 		at = defaultPreviewTime(p, kind, launch, deadline, previous)
@@ -145,6 +152,7 @@ func runPreview(out, errOut io.Writer, o previewOptions, now time.Time) error {
 
 	d := email.DataFor(p, "preview", row.PartnerID, row.Name, ev, deadline, at)
 	d.PreviousDeadline = previous
+	d.TimeZone = zones.ForPartner(row.TimeZone, row.Country, p.TimeZone)
 	return previewWrite(out, o, row, kind, d, p.Emails, deadline, []string{fmt.Sprintf("%s, %s -> %s (expected %s)", ev.Outcome, ev.OldTier, ev.NewTier, ev.ExpectedTier)})
 }
 
@@ -161,11 +169,15 @@ func previewTracks(out io.Writer, o previewOptions, p *program.Program, row part
 	if len(evs) == 0 {
 		return badInputf("partner %s holds a level in no track of program %s, so no email would be sent", row.PartnerID, p.ID)
 	}
+	loc, err := zones.Load(cmp.Or(p.TimeZone, zones.UTC))
+	if err != nil {
+		return badInputf("%s: %v", o.programFile, err)
+	}
 	var deadline time.Time
 	forecast := make([]string, len(evs))
 	for i := range evs {
 		tp, _ := p.TrackProgram(evs[i].Track)
-		dl, err := tp.Deadline(evs[i].OldTier, launch)
+		dl, err := tp.DeadlineIn(evs[i].OldTier, launch, loc)
 		if err != nil {
 			return badInputf("partner %s: track %s: %v", row.PartnerID, evs[i].Track, err)
 		}
@@ -180,13 +192,14 @@ func previewTracks(out io.Writer, o previewOptions, p *program.Program, row part
 	}
 	var previous time.Time
 	if kind == email.KindExtended {
-		previous, deadline = deadline, deadline.AddDate(0, 1, 0)
+		previous, deadline = deadline, program.Duration{Months: 1}.EndOfDayFrom(deadline, loc)
 	}
 	if at.IsZero() {
 		at = defaultPreviewTime(p, kind, launch, deadline, previous)
 	}
 	d := email.DataForTracks(p, "preview", row.PartnerID, row.Name, evs, deadline, at)
 	d.PreviousDeadline = previous
+	d.TimeZone = zones.ForPartner(row.TimeZone, row.Country, p.TimeZone)
 	return previewWrite(out, o, row, kind, d, p.Emails, deadline, forecast)
 }
 
@@ -204,7 +217,7 @@ func previewWrite(out io.Writer, o previewOptions, row partnerfile.Row, kind ema
 
 	fmt.Fprintf(out, "To:       %s <%s>\n", row.Name, row.Email)
 	fmt.Fprintf(out, "Kind:     %s (locale %s)\n", kind, msg.Locale)
-	fmt.Fprintf(out, "Deadline: %s\n", email.FormatDate(deadline, msg.Locale))
+	fmt.Fprintf(out, "Deadline: %s\n", email.FormatDateIn(deadline, msg.Locale, d.TimeZone))
 	for _, f := range forecast {
 		fmt.Fprintf(out, "Forecast: %s\n", f)
 	}
