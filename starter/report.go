@@ -47,6 +47,16 @@ type reportCell struct {
 	Partners int64  `json:"partners"`
 }
 
+// reportTrackCell counts the partners one track took from one level to
+// another with one outcome.
+type reportTrackCell struct {
+	Track    string `json:"track"`
+	OldTier  string `json:"old_tier"`
+	NewTier  string `json:"new_tier"`
+	Outcome  string `json:"outcome"`
+	Partners int64  `json:"partners"`
+}
+
 type reportEmails struct {
 	Kind     string `json:"kind"`
 	Sent     int64  `json:"sent"`
@@ -70,12 +80,15 @@ type report struct {
 	Partners   int64  `json:"partners"`
 	// Outcomes has every outcome key, zero or not; "pending" counts
 	// transitions not decided yet.
-	Outcomes          map[string]int64 `json:"outcomes"`
-	Matrix            []reportCell     `json:"matrix"`
-	Emails            []reportEmails   `json:"emails"`
-	EmailTotals       reportEmails     `json:"email_totals"`
-	FailedEmailsFor   []reportFailure  `json:"partners_with_failed_emails"`
-	FailedEmailsTotal int              `json:"partners_with_failed_emails_count"`
+	Outcomes map[string]int64 `json:"outcomes"`
+	Matrix   []reportCell     `json:"matrix"`
+	// Tracks is, for a program with tracks, each track's decisions by old
+	// level, new level and outcome.
+	Tracks            []reportTrackCell `json:"tracks,omitempty"`
+	Emails            []reportEmails    `json:"emails"`
+	EmailTotals       reportEmails      `json:"email_totals"`
+	FailedEmailsFor   []reportFailure   `json:"partners_with_failed_emails"`
+	FailedEmailsTotal int               `json:"partners_with_failed_emails_count"`
 	// Undelivered are the emails SendGrid bounced or dropped.
 	Undelivered []undeliveredRow `json:"undelivered"`
 }
@@ -137,6 +150,13 @@ func buildReport(ctx context.Context, env *opsEnv, campaign string) (report, err
 		r.Outcomes[outcome] += cell.Count
 		r.Partners += cell.Count
 	}
+	tracks, err := env.st.TrackOutcomes(ctx, campaign)
+	if err != nil {
+		return r, err
+	}
+	for _, c := range tracks {
+		r.Tracks = append(r.Tracks, reportTrackCell{Track: c.Track, OldTier: c.OldTier, NewTier: c.NewTier, Outcome: c.Outcome, Partners: c.Count})
+	}
 	counts, err := env.st.EmailCounts(ctx, campaign)
 	if err != nil {
 		return r, err
@@ -194,6 +214,17 @@ func (r report) writeTable(out io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	if len(r.Tracks) > 0 {
+		fmt.Fprintf(out, "\nBy track:\n")
+		tw = tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+		fmt.Fprintf(tw, "TRACK\tOLD TIER\tNEW TIER\tOUTCOME\tPARTNERS\n")
+		for _, c := range r.Tracks {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\n", c.Track, c.OldTier, c.NewTier, c.Outcome, c.Partners)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
 	fmt.Fprintf(out, "\nOutcomes:\n")
 	tw = tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	for _, o := range reportOutcomes {
@@ -230,6 +261,9 @@ func (r report) writeCSV(out io.Writer) error {
 	_ = w.Write([]string{"section", "old_tier", "new_tier", "outcome", "email_kind", "email_status", "partner_id", "count", "detail"})
 	for _, c := range r.Matrix {
 		_ = w.Write([]string{"tiers", c.OldTier, c.NewTier, c.Outcome, "", "", "", n(c.Partners), ""})
+	}
+	for _, c := range r.Tracks { // the track is the row's detail
+		_ = w.Write([]string{"tracks", c.OldTier, c.NewTier, c.Outcome, "", "", "", n(c.Partners), c.Track})
 	}
 	for _, o := range reportOutcomes {
 		_ = w.Write([]string{"outcomes", "", "", o, "", "", "", n(r.Outcomes[o]), ""})

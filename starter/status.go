@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -192,7 +194,26 @@ func writePartnerStatus(out io.Writer, st workflows.Status, now time.Time) {
 	} else {
 		row("Outcome", "pending")
 	}
+	writeTrackStatus(row, st)
 	_ = tw.Flush()
+}
+
+// writeTrackStatus adds, for a program with tracks, one line per track:
+// its decision once decided, else its expected level and what it misses.
+func writeTrackStatus(row func(k, v string), st workflows.Status) {
+	if len(st.TrackResults) > 0 {
+		for _, r := range st.TrackResults {
+			row("Track "+r.Track, fmt.Sprintf("%s (%s -> %s)", r.Outcome, r.OldTier, r.NewTier))
+		}
+		return
+	}
+	for _, ev := range st.Tracks {
+		v := fmt.Sprintf("%s, expected %s: meets it", ev.OldTier, ev.ExpectedTier)
+		if !ev.MeetsExpected {
+			v = fmt.Sprintf("%s, expected %s: missing %d", ev.OldTier, ev.ExpectedTier, len(ev.Missing))
+		}
+		row("Track "+ev.Track, v)
+	}
 }
 
 func actorSuffix(a string) string {
@@ -239,15 +260,18 @@ func humanDuration(d time.Duration) string {
 
 // statusView is the campaign's state as Postgres records it.
 type statusView struct {
-	CampaignID  string           `json:"campaign_id"`
-	State       string           `json:"state"`
-	Total       int64            `json:"total"`
-	Done        int64            `json:"done"`
-	ByStage     map[string]int64 `json:"by_stage"`
-	ByOutcome   map[string]int64 `json:"by_outcome"`
-	EmailFailed int64            `json:"partners_with_email_failures"`
-	Emails      map[string]int64 `json:"emails_by_status"`
-	DueSoon     []dueRow         `json:"due_soon"`
+	CampaignID string           `json:"campaign_id"`
+	State      string           `json:"state"`
+	Total      int64            `json:"total"`
+	Done       int64            `json:"done"`
+	ByStage    map[string]int64 `json:"by_stage"`
+	ByOutcome  map[string]int64 `json:"by_outcome"`
+	// ByTrack counts, for a program with tracks, each track's decided
+	// outcomes: track -> outcome -> partners.
+	ByTrack     map[string]map[string]int64 `json:"by_track,omitempty"`
+	EmailFailed int64                       `json:"partners_with_email_failures"`
+	Emails      map[string]int64            `json:"emails_by_status"`
+	DueSoon     []dueRow                    `json:"due_soon"`
 	// Undelivered are the emails SendGrid bounced or dropped (Event Webhook).
 	Undelivered []undeliveredRow `json:"undelivered"`
 }
@@ -313,6 +337,9 @@ func campaignView(ctx context.Context, st *store.Store, campaignID string, now t
 		}
 		v.ByOutcome[k] += n
 	}
+	if v.ByTrack, err = byTrack(ctx, st, campaignID); err != nil {
+		return v, err
+	}
 	emails, err := st.EmailCounts(ctx, campaignID)
 	if err != nil {
 		return v, err
@@ -333,6 +360,23 @@ func campaignView(ctx context.Context, st *store.Store, campaignID string, now t
 	return v, nil
 }
 
+// byTrack counts a campaign's decided tracks by track and outcome; nil for
+// a program without tracks.
+func byTrack(ctx context.Context, st *store.Store, campaignID string) (map[string]map[string]int64, error) {
+	cells, err := st.TrackOutcomes(ctx, campaignID)
+	if err != nil || len(cells) == 0 {
+		return nil, err
+	}
+	out := map[string]map[string]int64{}
+	for _, c := range cells {
+		if out[c.Track] == nil {
+			out[c.Track] = map[string]int64{}
+		}
+		out[c.Track][c.Outcome] += c.Count
+	}
+	return out, nil
+}
+
 func (v statusView) finished() bool { return v.Total > 0 && v.Done == v.Total }
 
 func (v statusView) write(out io.Writer, format string) error {
@@ -344,6 +388,10 @@ func (v statusView) write(out io.Writer, format string) error {
 	writeCounts(out, v.ByStage, stageOrder)
 	fmt.Fprintf(out, "\nBy outcome:\n")
 	writeCounts(out, v.ByOutcome, outcomeOrder)
+	for _, track := range slices.Sorted(maps.Keys(v.ByTrack)) {
+		fmt.Fprintf(out, "\nTrack %s, by outcome:\n", track)
+		writeCounts(out, v.ByTrack[track], outcomeOrder)
+	}
 	fmt.Fprintf(out, "\nEmails:\n")
 	writeCounts(out, v.Emails, []string{"pending", "sent", "captured", "failed"})
 	if v.EmailFailed > 0 {

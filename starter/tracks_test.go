@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -109,6 +110,58 @@ func TestRedHatTracksRunAsPlanned(t *testing.T) {
 		}
 	}
 	f.waitVisible("TrackOutcomes = 'Resell:demoted'", int64(demotedResell))
+	checkTrackReports(t, f, want)
+}
+
+// checkTrackReports checks that `starter status` and `starter report`
+// count each track's outcomes as plan forecast them, and that a partner's
+// status names each of its tracks' decisions.
+func checkTrackReports(t *testing.T, f *opsFixture, want []trackDecision) {
+	t.Helper()
+	forecast := map[string]map[string]int64{}
+	for _, d := range want {
+		if forecast[d.Track] == nil {
+			forecast[d.Track] = map[string]int64{}
+		}
+		forecast[d.Track][d.Outcome]++
+	}
+	var status struct {
+		ByTrack map[string]map[string]int64 `json:"by_track"`
+	}
+	if err := json.Unmarshal([]byte(opsMust(t, "status", "--campaign", f.campaign, "--format", "json")), &status); err != nil {
+		t.Fatal(err)
+	}
+	if !maps.EqualFunc(status.ByTrack, forecast, maps.Equal) {
+		t.Errorf("status by track %v, plan forecast %v", status.ByTrack, forecast)
+	}
+	var report struct {
+		Tracks []struct {
+			Track    string `json:"track"`
+			Outcome  string `json:"outcome"`
+			Partners int64  `json:"partners"`
+		} `json:"tracks"`
+	}
+	if err := json.Unmarshal([]byte(opsMust(t, "report", "--campaign", f.campaign, "--format", "json")), &report); err != nil {
+		t.Fatal(err)
+	}
+	reported := map[string]map[string]int64{}
+	for _, c := range report.Tracks {
+		if reported[c.Track] == nil {
+			reported[c.Track] = map[string]int64{}
+		}
+		reported[c.Track][c.Outcome] += c.Partners
+	}
+	if !maps.EqualFunc(reported, forecast, maps.Equal) {
+		t.Errorf("report by track %v, plan forecast %v", reported, forecast)
+	}
+	if table := opsMust(t, "report", "--campaign", f.campaign); !strings.Contains(table, "By track:") {
+		t.Errorf("report table has no By track section:\n%s", table)
+	}
+	d := want[0]
+	line := fmt.Sprintf("Track %s:  %s (%s -> %s)", d.Track, d.Outcome, d.OldTier, d.NewTier)
+	if out := opsMust(t, "status", "--campaign", f.campaign, "--partner", d.PartnerID); !strings.Contains(strings.Join(strings.Fields(out), " "), strings.Join(strings.Fields(line), " ")) {
+		t.Errorf("status of %s does not say %q:\n%s", d.PartnerID, line, out)
+	}
 }
 
 func sortDecisions(ds []trackDecision) {
