@@ -419,9 +419,9 @@ func (l *launcher) expectation(in workflows.TransitionInput) (string, time.Time,
 		return "", time.Time{}, fmt.Errorf("%s", strings.Join(problems, "; "))
 	}
 	deadline, err := program.LatestDeadline(l.tracks, in.TrackLevels, func(p *program.Program, oldTier string) (time.Time, error) {
-		return p.Deadline(oldTier, l.launchAt)
+		return p.DeadlineIn(oldTier, l.launchAt, l.loc) // as the workflow sets it
 	})
-	return program.ExpectedLevels(l.tracks, in.TrackLevels), deadline, err
+	return program.ExpectedLevels(l.tracks, in.TrackLevels), deadline.In(l.loc), err
 }
 
 // launchSummary is the one line the Web UI shows for a workflow, e.g.

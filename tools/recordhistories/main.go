@@ -71,8 +71,11 @@ func (m *memory) registerStore(r contract.Registry) {
 	contract.ApplyTierChange.Register(r, m.ApplyTierChange)
 }
 
-func (m *memory) LoadProgram(context.Context, contract.CampaignRef) (*program.Program, error) {
+func (m *memory) LoadProgram(_ context.Context, ref contract.CampaignRef) (*program.Program, error) {
 	p := rehearsal()
+	if ref.CampaignID == tracksCampaign {
+		p = tracksRehearsal()
+	}
 	return &p, nil
 }
 
@@ -109,10 +112,49 @@ func rehearsal() program.Program {
 	}
 }
 
+// tracksCampaign is the campaign whose program has tracks (tracksRehearsal).
+const tracksCampaign = "record-tracks"
+
+// tracksRehearsal is a program with three tracks whose deadline is minutes
+// away. tracksLevels and tracksFacts make its partner promoted in Resell
+// (two VTSP reach Advanced), demoted in Services (Advanced asks $10,000 of
+// revenue, it has none) and kept in Sell With (10 points: Ready).
+func tracksRehearsal() program.Program {
+	p := rehearsal()
+	p.ID, p.Name, p.OldTiers = "record-tracks", "Recorded rehearsal with tracks", []string{"Ready", "Advanced"}
+	p.Tiers, p.Fallback, p.ApplyAt, p.Transitions = nil, "", "", nil
+	revenue := program.Money(1_000_000)
+	points := func(n int) *int { return &n }
+	track := func(name string, ready, advanced program.Requirement) program.Track {
+		return program.Track{
+			Name: name, OldTiers: []string{"Ready", "Advanced"}, Fallback: "Registered", ApplyAt: program.ApplyAtDeadline,
+			Tiers: []program.Tier{{Name: "Ready", Requires: &ready}, {Name: "Advanced", Requires: &advanced}},
+			Transitions: []program.Transition{
+				{From: "Ready", Grace: program.Duration{Minutes: 2}, Expect: "Ready"},
+				{From: "Advanced", Grace: program.Duration{Minutes: 2}, Expect: "Advanced"},
+			},
+		}
+	}
+	p.Tracks = []program.Track{
+		track("Resell", program.Requirement{Certification: "VTSP", Count: 1}, program.Requirement{Certification: "VTSP", Count: 2}),
+		track("Services", program.Requirement{Competency: "Infrastructure Virtualization"}, program.Requirement{MinRevenue: &revenue}),
+		track("Sell With", program.Requirement{MinPoints: points(10)}, program.Requirement{MinPoints: points(100)}),
+	}
+	return p
+}
+
+var (
+	tracksLevels = []program.TrackLevel{{Track: "Resell", Tier: "Ready"}, {Track: "Sell With", Tier: "Ready"}, {Track: "Services", Tier: "Advanced"}}
+	tracksFacts  = program.Facts{Certifications: map[string]int{"VTSP": 2}, Competencies: []string{"Infrastructure Virtualization"}, Points: 10}
+)
+
 type scenario struct {
 	name  string
 	facts program.Facts
 	act   func(ctx context.Context, c client.Client, id string) error
+	// tracks, when set, runs the scenario in tracksCampaign with these
+	// levels.
+	tracks []program.TrackLevel
 }
 
 func run(addr, out, only string) error {
@@ -184,6 +226,7 @@ func run(addr, out, only string) error {
 			return err
 		}},
 	}
+	scenarios = append(scenarios, scenario{name: "tracks-decided", facts: tracksFacts, tracks: tracksLevels})
 	if only != "" {
 		scenarios = slices.DeleteFunc(scenarios, func(s scenario) bool { return s.name != only })
 		if len(scenarios) == 0 {
@@ -206,7 +249,10 @@ func run(addr, out, only string) error {
 func record(ctx context.Context, c client.Client, queue, out string, s scenario) error {
 	// As `starter launch` starts a transition: the workflow loads the program.
 	in := workflows.TransitionInput{CampaignID: "record", PartnerID: s.name, OldTier: "Enterprise", LaunchAt: time.Now().UTC().Truncate(time.Second), ProgramID: rehearsal().ID}
-	id := workflows.WorkflowID("record", fmt.Sprintf("%s-%d", s.name, time.Now().UnixNano()))
+	if s.tracks != nil {
+		in.CampaignID, in.OldTier, in.ProgramID, in.TrackLevels = tracksCampaign, "Ready", tracksRehearsal().ID, s.tracks
+	}
+	id := workflows.WorkflowID(in.CampaignID, fmt.Sprintf("%s-%d", s.name, time.Now().UnixNano()))
 	in.PartnerID = s.name
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: queue}, workflows.WorkflowName, in)
 	if err != nil {
