@@ -217,6 +217,11 @@ func fromLookup(env envconfig.EnvLookup) (Config, error) {
 	if err := c.loadTemporal(env); err != nil {
 		problems = append(problems, err.Error())
 	}
+	if i := strings.IndexFunc(c.SendGridAPIKey, notKeyChar); i >= 0 {
+		// Sent as an HTTP header, such a key fails every email; the key is
+		// a secret, so only where it breaks is said.
+		problems = append(problems, fmt.Sprintf("%s has a space or control character at byte %d (the key is not shown)", EnvSendGridAPIKey, i+1))
+	}
 	if len(problems) > 0 {
 		return c, fmt.Errorf("configuration: %s", strings.Join(problems, "; "))
 	}
@@ -288,3 +293,7 @@ func EmailQueueFor(taskQueue string) string {
 	}
 	return taskQueue + "-email"
 }
+
+// notKeyChar is true for what an API key never holds: spaces and control
+// characters.
+func notKeyChar(r rune) bool { return r <= ' ' || r == 0x7f }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tiershift/tiershift/internal/certtest"
+	"github.com/tiershift/tiershift/internal/secrettest"
 )
 
 // mapEnv is an environment for fromLookup (envconfig.EnvLookup).
@@ -117,5 +118,24 @@ func TestTemporalProfileFromATOMLFile(t *testing.T) {
 	env[EnvTemporalProfile] = "prod"
 	if _, err = fromLookup(env); err == nil || !strings.Contains(err.Error(), file) || !strings.Contains(err.Error(), "adress") {
 		t.Errorf("misspelt key: %v; want an error naming the file and the key", err)
+	}
+}
+
+// TestSendGridKeyWithSpaceOrControlIsRefusedUnshown: such a key would fail
+// every email as an HTTP header; it is refused at start, saying where it
+// breaks and never what it is. A key of valid characters is accepted (the
+// provider judges it).
+func TestSendGridKeyWithSpaceOrControlIsRefusedUnshown(t *testing.T) {
+	for _, c := range secrettest.SendGridKeys() {
+		_, err := fromLookup(lookupFrom(map[string]string{EnvSendGridAPIKey: c.Value}))
+		bad := strings.ContainsAny(c.Value, " \n")
+		if bad != (err != nil) || bad && !strings.Contains(err.Error(), "SENDGRID_API_KEY has a space or control character at byte 13") {
+			t.Errorf("%s: %v", c.Name, err)
+		}
+		if err != nil {
+			if leaks := c.Leaks(err.Error()); len(leaks) > 0 {
+				t.Errorf("%s: shows %q", c.Name, leaks)
+			}
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tiershift/tiershift/schema"
+	"github.com/tiershift/tiershift/store"
 )
 
 func init() { commands = append(commands, newMigrateCmd) }
@@ -33,7 +34,7 @@ again (a no-op when the schema is current) and from several processes at once.`,
 				return err
 			}
 			log := cmdLogger(cmd, cfg)
-			log.Info().Int32("from", from).Int32("to", to).Str("database", redactURL(cfg.DatabaseURL)).Msg("schema migrated")
+			log.Info().Int32("from", from).Int32("to", to).Str("database", store.DatabaseTarget(cfg.DatabaseURL)).Msg("schema migrated")
 			if from == to {
 				fmt.Fprintf(cmd.OutOrStdout(), "schema is current (version %d)\n", to)
 			} else {

@@ -148,24 +148,20 @@ func run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 // openDatabase connects to Postgres, checks it answers and brings the schema
 // up to date (a no-op when it is current).
 func openDatabase(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error) {
-	pcfg, err := pgxpool.ParseConfig(cfg.DatabaseURL)
+	// store's one redaction: nothing of DATABASE_URL but its target is shown.
+	pool, err := store.OpenPool(ctx, cfg.DatabaseURL, cfg.DBMaxConns)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", config.EnvDatabaseURL, err)
-	}
-	if cfg.DBMaxConns > 0 {
-		pcfg.MaxConns = cfg.DBMaxConns
-	}
-	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
-	if err != nil {
-		return nil, fmt.Errorf("connect to Postgres: %w", err)
+		if errors.Is(err, store.ErrBadDatabaseURL) {
+			return nil, fmt.Errorf("%s: %w", config.EnvDatabaseURL, err)
+		}
+		return nil, fmt.Errorf("%w; is it running? `make up` starts it", err)
 	}
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	conn, err := pool.Acquire(pctx)
 	if err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("connect to Postgres at %s@%s/%s: %w; is it running? `make up` starts it",
-			pcfg.ConnConfig.User, pcfg.ConnConfig.Host, pcfg.ConnConfig.Database, err)
+		return nil, store.ConnectError(cfg.DatabaseURL, err)
 	}
 	defer conn.Release()
 	if _, _, err := schema.Migrate(pctx, conn.Conn()); err != nil {
