@@ -39,7 +39,7 @@ func TestWorkerExplainsAMissingService(t *testing.T) {
 	}{
 		{"postgres down", func(c *config.Config) {
 			c.DatabaseURL = "postgres://tiershift:tiershift@" + closedPort(t) + "/tiershift?sslmode=disable&connect_timeout=2"
-		}, "connect to Postgres"},
+		}, "connect to PostgreSQL at tiershift@127.0.0.1:"},
 		{"temporal down", func(c *config.Config) { c.TemporalAddress = closedPort(t) }, "connect to Temporal at"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
