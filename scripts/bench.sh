@@ -17,7 +17,7 @@
 #   BENCH_WAVE_TIMEOUT=1800              seconds after the deadline before giving up
 #   BENCH_STEADY_SECONDS=240             each worker sample (>= 2 min: Go forces a GC every 2 min)
 #   BENCH_STEADY_N=100000                workflows asleep for the steady-state section (worker defaults)
-#   BENCH_PLAN_N=1000000                 partners for `starter plan`
+#   BENCH_PLAN_N=1000000                 partners for `starter plan` (VMware, and Red Hat's three tracks)
 #   BENCH_SKIP="launch wave"             sections to skip (import launch wave steady plan)
 #   BENCH_OUT=BENCHMARKS.md
 #   BENCH_DB=tiershift_bench             database (dropped and recreated)
@@ -42,6 +42,7 @@ PLAN_N=${BENCH_PLAN_N:-1000000}
 SKIP=" ${BENCH_SKIP:-} "
 OUT=${BENCH_OUT:-BENCHMARKS.md}
 PROGRAM=examples/vmware-2009/program.yaml
+TRACKS_PROGRAM=examples/redhat-pex/program.yaml
 TPORT=${BENCH_TEMPORAL_PORT:-7300}
 TADDR=localhost:$TPORT
 STUB_ADDR=${BENCH_STUB_ADDR:-127.0.0.1:8025}
@@ -352,12 +353,20 @@ if ! skipped steady; then
 fi
 
 # ---- 5. plan -----------------------------------------------------------------
+# bench_plan PROGRAM NAME LABEL: plan over PLAN_N generated partners of PROGRAM.
+bench_plan() {
+	"$W/genpartners" -n "$PLAN_N" -program "$1" -seed 1 >"$W/$2.csv"
+	/usr/bin/time -v -o "$W/$2.time" "$W/starter" plan --program "$1" --partners "$W/$2.csv" >/dev/null
+	el=$(awk -F': ' '/Elapsed/{print $2}' "$W/$2.time")
+	rss=$(awk -F': ' '/Maximum resident/{printf "%d", $2/1024}' "$W/$2.time")
+	row "$3" "$el elapsed, peak RSS $rss MB" "\`/usr/bin/time -v bin/starter plan --program $1 --partners $2-$PLAN_N.csv\`"
+	rm -f "$W/$2.csv"
+}
 if ! skipped plan; then
-	"$W/genpartners" -n "$PLAN_N" -program $PROGRAM -seed 1 >"$W/plan.csv"
-	/usr/bin/time -v -o "$W/plan.time" "$W/starter" plan --program $PROGRAM --partners "$W/plan.csv" >/dev/null
-	el=$(awk -F': ' '/Elapsed/{print $2}' "$W/plan.time")
-	rss=$(awk -F': ' '/Maximum resident/{printf "%d", $2/1024}' "$W/plan.time")
-	row "plan $PLAN_N partners" "$el elapsed, peak RSS $rss MB" "\`/usr/bin/time -v bin/starter plan --program $PROGRAM --partners partners-$PLAN_N.csv\`"
+	bench_plan $PROGRAM partners "plan $PLAN_N partners"
+	# A program with three tracks (Red Hat's modules): every partner is
+	# evaluated in each track it holds, one output line per track.
+	bench_plan $TRACKS_PROGRAM partners-tracks "plan $PLAN_N partners, three tracks"
 fi
 
 # ---- write ---------------------------------------------------------------------

@@ -18,8 +18,20 @@ import (
 //
 //	go test -run '^$' -bench Plan -count 10 ./starter/ > new.txt
 func BenchmarkPlan(b *testing.B) {
+	benchPlan(b, vmwareProgram, time.Date(2009, 10, 14, 0, 0, 0, 0, time.UTC))
+}
+
+// BenchmarkPlanTracks is BenchmarkPlan for a program with three tracks
+// (the Red Hat example): each partner is evaluated in every track it holds
+// and gets one output line per track.
+func BenchmarkPlanTracks(b *testing.B) {
+	benchPlan(b, redhatProgram, time.Date(2026, 1, 15, 0, 0, 0, 0, time.UTC))
+}
+
+// benchPlan runs plan over 20,000 generated partners of programFile.
+func benchPlan(b *testing.B, programFile string, when time.Time) {
 	const n = 20_000
-	prog, err := partnergen.LoadProgram(vmwareProgram)
+	prog, err := partnergen.LoadProgram(programFile)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -34,10 +46,10 @@ func BenchmarkPlan(b *testing.B) {
 	if err := f.Close(); err != nil {
 		b.Fatal(err)
 	}
-	at := func() time.Time { return time.Date(2009, 10, 14, 0, 0, 0, 0, time.UTC) }
+	at := func() time.Time { return when }
 	for _, format := range []string{"table", "csv", "json"} {
 		b.Run(format, func(b *testing.B) {
-			o := planOptions{program: vmwareProgram, partners: partners, format: format}
+			o := planOptions{program: programFile, partners: partners, format: format}
 			b.ReportAllocs()
 			for b.Loop() {
 				if err := runPlan(io.Discard, io.Discard, o, at); err != nil {

@@ -15,7 +15,8 @@
 // details.go the Markdown the Web UI shows; continueasnew.go when and how a
 // run hands over to the next; options.go how activities are called;
 // versions.go the GetVersion markers; programs.go the worker's shared
-// program copies.
+// program copies; tracks.go how a program with tracks is run, track by
+// track (tracks-decided.json in testdata/ is such a run).
 //
 // # Retiring a GetVersion branch
 //
