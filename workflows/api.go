@@ -176,8 +176,6 @@ type State struct {
 	Tracks []program.TrackEvaluation `json:"tracks,omitempty"`
 	// TrackTiers is the partner's level in each track now.
 	TrackTiers []program.TrackLevel `json:"track_tiers,omitempty"`
-	// EarlyTracks are the tracks whose level apply_at: qualification granted.
-	EarlyTracks []string `json:"early_tracks,omitempty"`
 	// TrackResults is each track's decision, once decided.
 	TrackResults []TrackResult `json:"track_results,omitempty"`
 	// TimeZone is the program's zone ("UTC" when it names none) for runs

@@ -98,15 +98,15 @@ func (t *transition) evaluateTracks() {
 }
 
 // applyEarlyTracks grants, in each track whose program says a qualifying
-// partner need not wait (apply_at: qualification), the expected level of a
-// track the partner meets, once.
+// partner need not wait (apply_at: qualification), its expected level. It
+// runs when the partner first meets every track's expected level (the
+// qualified notice, sent once), so once.
 func (t *transition) applyEarlyTracks(ctx workflow.Context) {
 	for _, ev := range t.s.Tracks {
 		tp, _ := t.prog.TrackProgram(ev.Track)
-		if tp.ApplyAt != program.ApplyAtQualification || !ev.MeetsExpected || slices.Contains(t.s.EarlyTracks, ev.Track) {
+		if tp.ApplyAt != program.ApplyAtQualification || !ev.MeetsExpected {
 			continue
 		}
-		t.s.EarlyTracks = append(t.s.EarlyTracks, ev.Track)
 		t.changeTrack(ctx, "qualified", ev.Track, ev.ExpectedTier, "qualified", "met the requirements before the deadline", "workflow")
 	}
 }

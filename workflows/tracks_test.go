@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/tiershift/tiershift/activities/contract"
 	"github.com/tiershift/tiershift/program"
@@ -174,5 +175,56 @@ func TestTrackPartnerWithoutLevelsFails(t *testing.T) {
 	var appErr *temporal.ApplicationError
 	if err := h.env.GetWorkflowError(); err == nil || !errors.As(err, &appErr) || appErr.Type() != contract.ErrTypeInvalidInput {
 		t.Fatalf("workflow error %v, want invalid input", err)
+	}
+}
+
+// Only a program with tracks asks for changeTracks: a run of a program
+// without tracks records no new marker and takes no new branch, so it runs
+// exactly as before.
+func TestOnlyTrackProgramsAskForTheTrackMarker(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		h    func() *harness
+		want bool
+	}{
+		{"vmware-2009", func() *harness { return newHarness(t, loadExample(t, "vmware-2009"), "Enterprise", program.Facts{}) }, false},
+		{"redhat-pex", func() *harness { return newTrackHarness(t) }, true},
+	} {
+		h := c.h()
+		asked := false
+		h.env.OnGetVersion(changeTracks, workflow.DefaultVersion, 1).Run(func(mock.Arguments) { asked = true }).Return(workflow.Version(1))
+		r := h.run()
+		if asked != c.want || (len(r.Tracks) > 0) != c.want {
+			t.Errorf("%s: asked for %s %v, result tracks %+v", c.name, changeTracks, asked, r.Tracks)
+		}
+		for _, ch := range h.be.changes {
+			if (ch.Track != "") != c.want {
+				t.Errorf("%s: tier change %+v", c.name, ch)
+			}
+		}
+	}
+}
+
+// A track whose program grants a level as soon as it is met (apply_at:
+// qualification) gets it at the announcement, once, in that track only.
+func TestApplyAtQualificationGrantsATrackLevelAtOnce(t *testing.T) {
+	h := newTrackHarness(t)
+	sellWith := &h.prog.Tracks[2]
+	if sellWith.Name != "Sell With" {
+		t.Fatalf("the example's third track is %s", sellWith.Name)
+	}
+	sellWith.ApplyAt = program.ApplyAtQualification
+	// Every track's expected level (Ready) is met: $1,000,000 for
+	// Distribution, one tranche for Resell, 25 points for Sell With.
+	h.be.partner.Facts = program.Facts{Revenue: usd(1_000_000), Points: 30, Certifications: map[string]int{"RHCSA": 1}}
+	h.run()
+	var early []contract.TierChange
+	for _, c := range h.be.changes {
+		if c.Step == "qualified" {
+			early = append(early, c)
+		}
+	}
+	if len(early) != 1 || early[0].Track != "Sell With" || early[0].ToTier != "Ready" || early[0].FromTier != "Ready" {
+		t.Fatalf("early changes %+v, want Sell With granted Ready once", early)
 	}
 }
