@@ -132,9 +132,12 @@ type Reader struct {
 	// windows1252: the text was decoded from Windows-1252, so a U+FFFD in
 	// it is a byte that encoding does not define.
 	windows1252 bool
-	rows        int   // rows returned so far, valid or not
-	empty       bool  // the "no partner rows" error was returned
-	maxLen      []int // per record index: the column's MaxFieldLen
+	// validCountry[26*(a-'a')+(b-'a')] is whether "ab" was found to be a
+	// country code (Reader.country).
+	validCountry [26 * 26]bool
+	rows         int   // rows returned so far, valid or not
+	empty        bool  // the "no partner rows" error was returned
+	maxLen       []int // per record index: the column's MaxFieldLen
 }
 
 // Options tune how a partner file is read.
@@ -391,7 +394,7 @@ func (rd *Reader) row(rec []string) (Row, error) {
 		rd.fail(kEmail, "%v", err)
 	}
 	if r.Country != "" {
-		c, suggestion, ok := country(r.Country)
+		c, suggestion, ok := rd.country(r.Country)
 		switch {
 		case suggestion != "":
 			rd.fail(kCountry, "%q is not an ISO 3166-1 alpha-2 country code (write %s)", r.Country, suggestion)
