@@ -517,8 +517,10 @@ func (c *planCSV) begin(p *program.Program, at time.Time) error {
 	return err
 }
 
-// planAppendCSVField quotes a field when it needs to, like encoding/csv.
+// planAppendCSVField quotes a field when it needs to, like encoding/csv,
+// after csvCell (the formula rule every CSV of the starter follows).
 func planAppendCSVField(b []byte, s string) []byte {
+	s = csvCell(s)
 	if s == "" || !strings.ContainsAny(s, ",\"\r\n") && s[0] != ' ' && s[0] != '#' {
 		return append(b, s...)
 	}

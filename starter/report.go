@@ -256,7 +256,7 @@ func (r report) writeTable(out io.Writer) error {
 // writeCSV writes one table: the section says what a row counts, the other
 // columns that do not apply to the section are empty.
 func (r report) writeCSV(out io.Writer) error {
-	w := csv.NewWriter(out)
+	w := csvWriter{csv.NewWriter(out)} // every cell through csvCell
 	n := func(v int64) string { return strconv.FormatInt(v, 10) }
 	_ = w.Write([]string{"section", "old_tier", "new_tier", "outcome", "email_kind", "email_status", "partner_id", "count", "detail"})
 	for _, c := range r.Matrix {
