@@ -39,6 +39,7 @@
 //     instead of silently running the new code on an old history.
 //  4. Delete the recorded histories in testdata/ that only the old branch
 //     replays (v0-… were recorded before show-notified, v1-… before
-//     local-store-activities) in the same commit, saying why; the replay
-//     test must still cover a history that has the marker.
+//     local-store-activities, v3-… before time-zones) in the same commit,
+//     saying why; the replay test must still cover a history that has the
+//     marker.
 package workflows
