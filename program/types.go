@@ -4,6 +4,9 @@
 //
 // The package is pure: no I/O, no clocks, no randomness. Workflow code calls
 // it directly, so every function must be deterministic for the same inputs.
+// The one lookup outside its inputs is Load's check of program.timezone
+// against the zone database (package zones); the deadline functions take
+// the zone as a *time.Location, loaded by their caller.
 package program
 
 import "time"
