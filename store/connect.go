@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -94,6 +95,12 @@ func DatabaseTarget(databaseURL string) string {
 // databaseURL: it names the target and keeps the driver's reason, with the
 // connection string and every spelling of its password replaced.
 func ConnectError(databaseURL string, err error) error {
+	// pgx's ConnectError repeats the user and database, which the target
+	// already names: its cause alone is kept.
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) && ce.Unwrap() != nil {
+		err = ce.Unwrap()
+	}
 	msg := err.Error()
 	for _, secret := range secretsOf(databaseURL) {
 		msg = strings.ReplaceAll(msg, secret, "xxxxx")

@@ -39,7 +39,7 @@ func TestConnectNeverShowsThePassword(t *testing.T) {
 				if bad := errors.Is(err, store.ErrBadDatabaseURL); bad == c.Parses {
 					t.Errorf("%s: bad input %v, want %v: %v", what, bad, !c.Parses, err)
 				}
-				if c.Parses && !strings.Contains(err.Error(), "connect to PostgreSQL at ") {
+				if c.Parses && (!strings.Contains(err.Error(), "connect to PostgreSQL at ")) {
 					t.Errorf("%s: the error does not say where it connected: %v", what, err)
 				}
 				if leaks := c.Leaks(err.Error()); len(leaks) > 0 {
@@ -70,5 +70,16 @@ func TestConnectErrorHidesWhatADriverQuotes(t *testing.T) {
 		if leaks := c.Leaks(store.ConnectError(c.Value, quoted).Error()); len(leaks) > 0 || strings.Contains(store.ConnectError(c.Value, quoted).Error(), c.Value) {
 			t.Errorf("%s: shows %q: %v", c.Name, leaks, store.ConnectError(c.Value, quoted))
 		}
+	}
+}
+
+// TestConnectErrorKeepsTheTargetReadable: with the local stack's password,
+// which is also its user and database name, the error still reads as
+// where it connected and why, not as "user=xxxxx database=xxxxx".
+func TestConnectErrorKeepsTheTargetReadable(t *testing.T) {
+	_, err := store.OpenPool(context.Background(), "postgres://tiershift:tiershift@127.0.0.1:1/tiershift?sslmode=disable", 0)
+	if err == nil || !strings.HasPrefix(err.Error(), "connect to PostgreSQL at tiershift@127.0.0.1:1/tiershift: ") ||
+		!strings.Contains(err.Error(), "connection refused") || strings.Contains(err.Error(), "xxxxx") {
+		t.Errorf("got %v", err)
 	}
 }
