@@ -259,15 +259,7 @@ func runCorpusCase(t *testing.T, db *pgtest.DB, name string, want corpusWant) []
 	plan := runCorpusCommand(t, file, slices.Concat([]string{"plan", "--program", prog, "--partners", file, "--at", "2025-01-01"}, enc)...)
 	preview := runCorpusCommand(t, file, slices.Concat([]string{"preview", "--program", prog, "--partners", file, "--partner", want.partner,
 		"--kind", "announcement", "--launch", "2025-01-01"}, enc)...)
-	importArgs := []string{"import", "--campaign", corpusCampaign}
-	if want.program != "program.yaml" {
-		// import refuses programs with tracks; the tracks column's syntax
-		// is checked by the reader without one, as it is with one.
-		t.Logf("import runs without --program: %s has tracks", want.program)
-	} else {
-		importArgs = append(importArgs, "--program", prog)
-	}
-	imp := runCorpusCommand(t, file, slices.Concat(importArgs, enc, []string{file})...)
+	imp := runCorpusCommand(t, file, slices.Concat([]string{"import", "--campaign", corpusCampaign, "--program", prog}, enc, []string{file})...)
 	stored := corpusStored(t, db)
 	if imp.exit != 0 && stored != "" {
 		t.Errorf("a refused import wrote rows:\n%s", stored)
