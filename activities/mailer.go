@@ -362,7 +362,7 @@ func (m *Mailer) confirm(ctx context.Context, in SendEmailInput, log zerolog.Log
 	msgID, err := m.Client.FindSent(ctx, key)
 	switch {
 	case errors.Is(err, ErrActivityUnavailable):
-		ev := log.Warn().Dur("unconfirmed_for", age)
+		ev := log.Warn().Str("unconfirmed_for", logging.Duration(age))
 		var lookup *ActivityLookupError
 		if errors.As(err, &lookup) {
 			ev = ev.Str("endpoint", lookup.Endpoint).Int("http_status", lookup.Status).Str("answer", lookup.Answer)
@@ -374,7 +374,7 @@ func (m *Mailer) confirm(ctx context.Context, in SendEmailInput, log zerolog.Log
 	case err != nil:
 		return "", temporal.NewApplicationError(fmt.Sprintf("send email %s: look up an earlier attempt: %v", key, err), ErrTypeEmailUnavailable)
 	case msgID != "":
-		log.Info().Str("message_id", msgID).Dur("unconfirmed_for", age).
+		log.Info().Str("message_id", msgID).Str("unconfirmed_for", logging.Duration(age)).
 			Msg("email: an earlier attempt's message is in SendGrid's Email Activity; not sending again")
 		return msgID, nil
 	}
@@ -383,7 +383,7 @@ func (m *Mailer) confirm(ctx context.Context, in SendEmailInput, log zerolog.Log
 		window = DefaultConfirmWindow
 	}
 	if age >= window {
-		log.Warn().Dur("unconfirmed_for", age).
+		log.Warn().Str("unconfirmed_for", logging.Duration(age)).
 			Msg("email: an earlier attempt's message is not in SendGrid's Email Activity; sending again")
 		return "", nil
 	}
@@ -442,7 +442,7 @@ func (m *Mailer) send(ctx context.Context, in SendEmailInput, log zerolog.Logger
 		if ctx.Err() != nil { // the activity itself was cancelled or timed out
 			return SendEmailResult{}, ctx.Err()
 		}
-		log.Warn().Err(sendErr).Dur("elapsed", elapsed).Int("attempt", c.attempt).Msg("email: provider unreachable; will retry")
+		log.Warn().Err(sendErr).Str("elapsed", logging.Duration(elapsed)).Int("attempt", c.attempt).Msg("email: provider unreachable; will retry")
 		return SendEmailResult{}, temporal.NewApplicationError(text, ErrTypeEmailUnavailable)
 	}
 
@@ -456,7 +456,7 @@ func (m *Mailer) send(ctx context.Context, in SendEmailInput, log zerolog.Logger
 			log.Error().Err(err).Str("message_id", id).Msg("email accepted by SendGrid but not marked sent; the retry will look it up before sending")
 			return SendEmailResult{}, err
 		}
-		log.Info().Str("message_id", id).Dur("elapsed", elapsed).Int("attempt", c.attempt).Msg("email sent")
+		log.Info().Str("message_id", id).Str("elapsed", logging.Duration(elapsed)).Int("attempt", c.attempt).Msg("email sent")
 		return SendEmailResult{Status: EmailSent, MessageID: id}, nil
 
 	case code == http.StatusTooManyRequests:
@@ -465,7 +465,7 @@ func (m *Mailer) send(ctx context.Context, in SendEmailInput, log zerolog.Logger
 		if err := mark(EmailPending, "", text, true); err != nil {
 			log.Error().Err(err).Msg("email: could not record attempt")
 		}
-		log.Warn().Dur("retry_in", delay).Msg("email: rate limited by SendGrid")
+		log.Warn().Str("retry_in", logging.Duration(delay)).Msg("email: rate limited by SendGrid")
 		return SendEmailResult{}, temporal.NewApplicationErrorWithOptions(text, ErrTypeRateLimited,
 			temporal.ApplicationErrorOptions{NextRetryDelay: delay})
 

@@ -19,6 +19,9 @@ const (
 	WorkflowID = "workflow_id"
 )
 
+// Formats are the log formats New knows.
+var Formats = []string{"auto", "json", "console"}
+
 // New returns a logger writing to w. format is "json", "console" or "auto"
 // (console when w is a terminal); level is a zerolog level name.
 func New(w io.Writer, format, level string) zerolog.Logger {
@@ -26,10 +29,32 @@ func New(w io.Writer, format, level string) zerolog.Logger {
 	if err != nil || level == "" {
 		lvl = zerolog.InfoLevel
 	}
-	if format == "console" || (format == "auto" && isTerminal(w)) {
+	if !IsJSON(w, format) {
 		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly}
 	}
 	return zerolog.New(w).Level(lvl).With().Timestamp().Logger()
+}
+
+// IsJSON reports whether New writes JSON lines to w in format: for "json",
+// and for "auto" unless w is a terminal. A command tells a person in
+// sentences and a machine in JSON lines by this same rule.
+func IsJSON(w io.Writer, format string) bool {
+	return format != "console" && (format != "auto" || !isTerminal(w))
+}
+
+// Duration is d as text with its unit, rounded for a reader ("47.3s",
+// "250ms", "2m5s"). Log it with Str: zerolog's Dur writes a bare number
+// that leaves the reader guessing the unit.
+func Duration(d time.Duration) string {
+	switch {
+	case d >= time.Minute:
+		return d.Round(time.Second).String()
+	case d >= time.Second:
+		return d.Round(100 * time.Millisecond).String()
+	case d >= time.Millisecond:
+		return d.Round(time.Millisecond).String()
+	}
+	return d.String()
 }
 
 func isTerminal(w io.Writer) bool {

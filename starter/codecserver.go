@@ -18,8 +18,6 @@ import (
 	"github.com/tiershift/tiershift/config"
 )
 
-func init() { commands = append(commands, newCodecServerCmd) }
-
 func newCodecServerCmd() *cobra.Command {
 	var listen string
 	var origins []string
@@ -40,7 +38,7 @@ temporal server start-dev --ui-codec-endpoint http://ADDR/TOKEN, or the Web UI's
 payloads: keep it behind the operators' login.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfig()
+			cfg, err := loadConfig(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -7,27 +7,10 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/rs/zerolog"
-	"github.com/spf13/cobra"
 
 	"github.com/tiershift/tiershift/config"
-	"github.com/tiershift/tiershift/logging"
 	"github.com/tiershift/tiershift/store"
 )
-
-// loadConfig reads the environment; a malformed variable is bad input.
-func loadConfig() (config.Config, error) {
-	cfg, err := config.FromEnv()
-	if err != nil {
-		return cfg, badInput(err)
-	}
-	return cfg, nil
-}
-
-// cmdLogger logs to the command's stderr in the configured format.
-func cmdLogger(cmd *cobra.Command, cfg config.Config) zerolog.Logger {
-	return logging.New(cmd.ErrOrStderr(), cfg.LogFormat, cfg.LogLevel)
-}
 
 // openPool connects to cfg.DatabaseURL and checks the connection, so a wrong
 // URL or a stopped server is reported once, clearly, through store's one

@@ -12,8 +12,6 @@ import (
 	"github.com/tiershift/tiershift/store"
 )
 
-func init() { commands = append(commands, newEmailsCmd) }
-
 type emailsOptions struct {
 	campaign string
 	partner  string

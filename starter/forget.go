@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/workflowservice/v1"
@@ -16,8 +17,6 @@ import (
 	"github.com/tiershift/tiershift/store"
 	"github.com/tiershift/tiershift/workflows"
 )
-
-func init() { commands = append(commands, newForgetCmd) }
 
 type forgetOptions struct {
 	partner, campaign string
@@ -132,15 +131,19 @@ func runForget(ctx context.Context, out, errOut io.Writer, o forgetOptions) erro
 		if err != nil {
 			return err
 		}
-		env.log.Info().Str(logging.PartnerID, e.PartnerID).Int64("partner_rows", e.Partners).Int64("emails", e.Emails).
-			Int64("fact_changes", e.FactChanges).Str("actor", o.actor).Msg("partner's personal data erased")
+		fields := func(ev *zerolog.Event) *zerolog.Event {
+			return ev.Str(logging.PartnerID, e.PartnerID).Int64("partner_rows", e.Partners).Int64("emails", e.Emails).
+				Int64("fact_changes", e.FactChanges).Str("actor", o.actor)
+		}
 		if e.Changed() {
 			erased++
-			fmt.Fprintf(out, "Partner %s: name and email address erased (%d partner row, %d emails, %d fact changes); written to the erasures audit.\n",
+			env.tell.say(out, env.log, "partner's personal data erased", fields,
+				"Partner %s: name and email address erased (%d partner row, %d emails, %d fact changes); written to the erasures audit.\n",
 				e.PartnerID, e.Partners, e.Emails, e.FactChanges)
 		} else {
 			already++
-			fmt.Fprintf(out, "Partner %s: already erased on %s; nothing changed.\n", e.PartnerID, e.ErasedAt.UTC().Format(time.RFC3339))
+			env.tell.say(out, env.log, "partner's personal data already erased", fields,
+				"Partner %s: already erased on %s; nothing changed.\n", e.PartnerID, e.ErasedAt.UTC().Format(time.RFC3339))
 		}
 	}
 	if len(partners) > 1 {

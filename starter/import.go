@@ -17,8 +17,6 @@ import (
 	"github.com/tiershift/tiershift/store"
 )
 
-func init() { commands = append(commands, newImportCmd) }
-
 type importOptions struct {
 	campaign    string
 	programFile string
@@ -62,12 +60,13 @@ func runImport(cmd *cobra.Command, o importOptions, file string) error {
 	if o.campaign == "" {
 		return badInputf("--campaign must not be empty")
 	}
-	cfg, err := loadConfig()
+	ctx := cmd.Context()
+	cfg, err := loadConfig(ctx)
 	if err != nil {
 		return err
 	}
-	ctx := cmd.Context()
-	log := cmdLogger(cmd, cfg).With().Str(logging.CampaignID, o.campaign).Str("file", file).Logger()
+	log, tell := newLogger(cmd.ErrOrStderr(), cfg)
+	log = log.With().Str(logging.CampaignID, o.campaign).Str("file", file).Logger()
 
 	var prog *program.Program
 	if o.programFile != "" {
@@ -96,7 +95,9 @@ func runImport(cmd *cobra.Command, o importOptions, file string) error {
 		switch {
 		case err == nil && c.Program != nil:
 			prog = c.Program
-			log.Info().Str("program", c.ProgramID).Msg("checking the file against the campaign's stored program")
+			tell.say(cmd.ErrOrStderr(), log, "checking the file against the campaign's stored program",
+				func(e *zerolog.Event) *zerolog.Event { return e.Str("program", c.ProgramID) },
+				"checking %s against program %s, stored with campaign %s\n", file, c.ProgramID, o.campaign)
 		case err != nil && !errors.Is(err, store.ErrNotFound):
 			return err
 		}
@@ -139,17 +140,16 @@ func runImport(cmd *cobra.Command, o importOptions, file string) error {
 	if v.badRows > 0 {
 		log.Warn().Int("invalid_rows", v.badRows).Int("problems", len(v.problems)).Msg("skipped invalid rows")
 	}
-	logImport(log, res, v.badRows, time.Since(start))
 	summary := fmt.Sprintf("imported %s into campaign %s: %s", file, o.campaign, res)
 	if v.badRows > 0 {
 		summary += fmt.Sprintf("; skipped %d invalid rows", v.badRows)
 	}
-	fmt.Fprintln(cmd.OutOrStdout(), summary)
+	tell.say(cmd.OutOrStdout(), log, "partners imported", importFields(res, v.badRows, time.Since(start)), "%s\n", summary)
 
 	// The re-import -> Signal path: partners whose facts changed are told
 	// through their running workflows, which re-read and re-evaluate.
 	if len(res.FactsChangedIDs) > 0 {
-		if err := notifyFactsChanged(ctx, cfg, st, log, o.campaign, res.FactsChangedIDs); err != nil {
+		if err := notifyFactsChanged(ctx, cmd.OutOrStdout(), cfg, st, log, tell, o.campaign, res.FactsChangedIDs); err != nil {
 			return fmt.Errorf("import committed, but telling the workflows of %d partners whose facts changed failed: %w",
 				len(res.FactsChangedIDs), err)
 		}
@@ -157,14 +157,15 @@ func runImport(cmd *cobra.Command, o importOptions, file string) error {
 	return nil
 }
 
-func logImport(log zerolog.Logger, res store.ImportResult, skipped int, took time.Duration) {
-	log.Info().
-		Int64("rows", res.Rows).Int64("inserted", res.Inserted).Int64("updated", res.Updated).
-		Int64("unchanged", res.Unchanged).Int64("facts_changed", res.FactsChanged).
-		Int64("enrolled", res.Enrolled).Int64("enrollments_updated", res.EnrollmentsUpdated).
-		Int64("enrollments_kept", res.EnrollmentsKept).Int64("tier_kept", res.TierKept).
-		Int("skipped", skipped).Dur("took", took).
-		Msg("partners imported")
+// importFields are an import's counts, for its structured line.
+func importFields(res store.ImportResult, skipped int, took time.Duration) func(*zerolog.Event) *zerolog.Event {
+	return func(e *zerolog.Event) *zerolog.Event {
+		return e.Int64("rows", res.Rows).Int64("inserted", res.Inserted).Int64("updated", res.Updated).
+			Int64("unchanged", res.Unchanged).Int64("facts_changed", res.FactsChanged).
+			Int64("enrolled", res.Enrolled).Int64("enrollments_updated", res.EnrollmentsUpdated).
+			Int64("enrollments_kept", res.EnrollmentsKept).Int64("tier_kept", res.TierKept).
+			Int("skipped", skipped).Str("took", logging.Duration(took))
+	}
 }
 
 // errInvalidRows ends the row stream of a file with problems when invalid

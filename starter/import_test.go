@@ -22,7 +22,7 @@ func starterDB(t *testing.T) *pgtest.DB {
 	t.Helper()
 	db := pgtest.New(t)
 	t.Setenv("DATABASE_URL", db.URL)
-	t.Setenv("LOG_FORMAT", "json")
+	t.Setenv("LOG_FORMAT", "console") // sentences on stdout, as a person gets them
 	t.Setenv("LOG_LEVEL", "warn")
 	return db
 }

@@ -30,8 +30,6 @@ import (
 	"github.com/tiershift/tiershift/zones"
 )
 
-func init() { commands = append(commands, newLaunchCmd) }
-
 type launchOptions struct {
 	campaign    string
 	programFile string
@@ -199,8 +197,10 @@ func runLaunch(ctx context.Context, out, errOut io.Writer, o launchOptions) erro
 		}
 		return err
 	}
-	log.Info().Str("program", prog.ID).Time("launch_at", launchAt).Int64("partners", total).
-		Float64("rate", o.rate).Int("concurrency", o.concurrency).Msg("launching campaign")
+	env.tell.say(errOut, log, "launching campaign", func(e *zerolog.Event) *zerolog.Event {
+		return e.Str("program", prog.ID).Time("launch_at", launchAt).Int64("partners", total).
+			Float64("rate", o.rate).Int("concurrency", o.concurrency)
+	}, "launching campaign %s: program %s, %d partners, launch at %s\n", o.campaign, prog.ID, total, launchAt.Format(time.RFC3339))
 
 	l := &launcher{env: env, log: log, opts: o, prog: prog, tracks: prog.TrackPrograms(), loc: loc, launchAt: launchAt, progress: newProgress(total, time.Now())}
 	if o.rate > 0 {
@@ -210,20 +210,23 @@ func runLaunch(ctx context.Context, out, errOut io.Writer, o launchOptions) erro
 	repDone := make(chan struct{})
 	go func() {
 		defer close(repDone)
-		l.progress.report(repCtx, errOut, isTerminalWriter(errOut), log, o.progressEvery)
+		l.progress.report(repCtx, errOut, isTerminalWriter(errOut), env.tell, log, o.progressEvery)
 	}()
 	runErr := l.run(ctx)
 	stopReport()
 	<-repDone
 
 	s := l.progress.snapshot(time.Now())
-	s.log(log.Info()).Dur("elapsed", s.Elapsed.Round(time.Millisecond)).Msg("launch finished")
-	fmt.Fprintf(out, "campaign %s: %d partners: %d started, %d already running, %d failed in %s\n",
-		o.campaign, s.Total, s.Started, s.Already, s.Failed, s.Elapsed.Round(time.Millisecond))
-	if n := l.untracked.Load(); n > 0 {
+	env.tell.say(out, log, "launch finished", func(e *zerolog.Event) *zerolog.Event {
+		return s.log(e).Str("elapsed", logging.Duration(s.Elapsed)).Int64("untracked", l.untracked.Load())
+	}, "campaign %s: %d partners: %d started, %d already running, %d failed in %s\n",
+		o.campaign, s.Total, s.Started, s.Already, s.Failed, logging.Duration(s.Elapsed))
+	if n := l.untracked.Load(); n > 0 && !env.tell.json {
 		fmt.Fprintf(out, "%d partners hold a level in no track of program %s: nothing to decide, not started\n", n, prog.ID)
 	}
-	if s.Failed > 0 {
+	// Each failure is logged as an error as it happens; a person also gets
+	// the list at the end.
+	if s.Failed > 0 && !env.tell.json {
 		fmt.Fprintf(out, "failed starts:\n")
 		for _, f := range l.failures {
 			fmt.Fprintf(out, "  %s: %v\n", f.PartnerID, f.Err)
@@ -259,10 +262,12 @@ func markRunning(ctx context.Context, out io.Writer, env *opsEnv, log zerolog.Lo
 	if err != nil {
 		return err
 	}
+	fields := func(e *zerolog.Event) *zerolog.Event { return e.Str("state", c.State) }
 	if completed || c.State == store.CampaignCompleted {
-		fmt.Fprintf(out, "campaign %s completed: every transition has ended\n", campaign)
+		env.tell.say(out, log, "campaign completed", fields, "campaign %s completed: every transition has ended\n", campaign)
+		return nil
 	}
-	log.Info().Str("state", c.State).Msg("campaign " + c.State)
+	env.tell.say(out, log, "campaign "+c.State, fields, "campaign %s is %s\n", campaign, c.State)
 	return nil
 }
 

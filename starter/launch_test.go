@@ -91,7 +91,7 @@ func opsDB(t *testing.T) *opsFixture {
 	t.Helper()
 	db := pgtest.New(t)
 	t.Setenv("DATABASE_URL", db.URL)
-	t.Setenv("LOG_FORMAT", "json")
+	t.Setenv("LOG_FORMAT", "console") // sentences on stdout, as a person gets them
 	t.Setenv("LOG_LEVEL", "warn")
 	f := &opsFixture{t: t, db: db, campaign: "ops-" + randomID()}
 	f.program = filepath.Join(t.TempDir(), "program.yaml")
@@ -412,9 +412,14 @@ func TestLaunchCompletesACampaignWithNoTransitionLeft(t *testing.T) {
 	f.recordLaunch()
 	f.db.Exec(t, `UPDATE enrollments SET stage = 'done', outcome = 'kept' WHERE campaign_id = $1`, f.campaign)
 
-	out := opsMust(t, "launch", "--campaign", f.campaign, "--program", f.program)
-	if !strings.Contains(out, "2 partners: 0 started, 2 already running, 0 failed") {
-		t.Fatalf("launch:\n%s", out)
+	// A person reads sentences, and no info line repeats them.
+	t.Setenv("LOG_LEVEL", "info")
+	out, errOut, code := opsRun(t, "launch", "--campaign", f.campaign, "--program", f.program)
+	if code != 0 || !strings.Contains(out, "2 partners: 0 started, 2 already running, 0 failed") {
+		t.Fatalf("launch: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if !strings.Contains(errOut, "launching campaign "+f.campaign) || strings.Contains(errOut, " INF ") {
+		t.Errorf("stderr of a launch for a person:\n%s", errOut)
 	}
 	if want := "campaign " + f.campaign + " completed"; !strings.Contains(out, want) {
 		t.Errorf("launch output lacks %q:\n%s", want, out)

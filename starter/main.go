@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -36,20 +37,85 @@ func badInput(err error) error { return inputError{err} }
 // badInputf formats an input error.
 func badInputf(format string, args ...any) error { return inputError{fmt.Errorf(format, args...)} }
 
-// commands registers every subcommand; each file adds its own in init.
-var commands []func() *cobra.Command
-
+// newRootCmd wires every command, in the order `starter --help` lists them,
+// and makes cobra's own refusals of a command line input errors (exit 2)
+// through its hooks rather than by reading their text.
 func newRootCmd() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "starter",
 		Short:         "Plan, launch, inspect and steer a tiershift partner-program campaign",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// cobra's own default, which SuggestionsFor does not apply.
+		SuggestionsMinimumDistance: 2,
+		// With Args set, cobra hands an unknown command name to it instead
+		// of failing in Find with an error only its text identifies.
+		Args: unknownCommand,
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+		// Runs before cobra's own check of required flags, so a missing
+		// one is an input error like any other.
+		PersistentPreRunE: checkCommandLine,
 	}
-	for _, c := range commands {
-		root.AddCommand(c())
+	root.PersistentFlags().String(logFormatFlag, "", "log format: auto, json or console (default $LOG_FORMAT, else auto); json gives structured logs instead of sentences")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return badInput(err) })
+	root.AddCommand(
+		newMigrateCmd(),
+		newPlanCmd(),
+		newPreviewCmd(),
+		newImportCmd(),
+		newLaunchCmd(),
+		newStatusCmd(),
+		newSignalCmd(),
+		newExtendCmd(),
+		newExemptCmd(),
+		newWithdrawCmd(),
+		newReportCmd(),
+		newEmailsCmd(),
+		newForgetCmd(),
+		newWebhookCmd(),
+		newCodecServerCmd(),
+	)
+	for _, c := range root.Commands() {
+		c.Args = argsAreInput(c.Args)
 	}
 	return root
+}
+
+// unknownCommand refuses any argument to the root: it names no command.
+func unknownCommand(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		msg += "; did you mean " + strings.Join(s, " or ") + "?"
+	}
+	return badInputf("%s", msg)
+}
+
+// argsAreInput makes a command's refusal of its arguments an input error.
+func argsAreInput(check cobra.PositionalArgs) cobra.PositionalArgs {
+	if check == nil {
+		return nil
+	}
+	return func(cmd *cobra.Command, args []string) error {
+		if err := check(cmd, args); err != nil {
+			return badInput(err)
+		}
+		return nil
+	}
+}
+
+// checkCommandLine refuses a missing required flag or a broken flag group
+// as input errors, and carries --log-format to loadConfig.
+func checkCommandLine(cmd *cobra.Command, _ []string) error {
+	if err := cmd.ValidateRequiredFlags(); err != nil {
+		return badInput(err)
+	}
+	if err := cmd.ValidateFlagGroups(); err != nil {
+		return badInput(err)
+	}
+	return withLogFormat(cmd)
 }
 
 func main() {
@@ -73,7 +139,7 @@ func runWith(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stderr, "starter:", err)
 	var in inputError
-	if errors.As(err, &in) || isFlagError(err) {
+	if errors.As(err, &in) {
 		return exitInput
 	}
 	return exitFailure

@@ -1,15 +1,12 @@
 package main
 
 import (
-	"fmt"
-
+	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
 	"github.com/tiershift/tiershift/schema"
 	"github.com/tiershift/tiershift/store"
 )
-
-func init() { commands = append(commands, newMigrateCmd) }
 
 func newMigrateCmd() *cobra.Command {
 	return &cobra.Command{
@@ -19,11 +16,11 @@ func newMigrateCmd() *cobra.Command {
 again (a no-op when the schema is current) and from several processes at once.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfig()
+			ctx := cmd.Context()
+			cfg, err := loadConfig(ctx)
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
 			conn, err := openConn(ctx, cfg)
 			if err != nil {
 				return err
@@ -33,12 +30,14 @@ again (a no-op when the schema is current) and from several processes at once.`,
 			if err != nil {
 				return err
 			}
-			log := cmdLogger(cmd, cfg)
-			log.Info().Int32("from", from).Int32("to", to).Str("database", store.DatabaseTarget(cfg.DatabaseURL)).Msg("schema migrated")
+			log, tell := newLogger(cmd.ErrOrStderr(), cfg)
+			fields := func(e *zerolog.Event) *zerolog.Event {
+				return e.Int32("from", from).Int32("to", to).Str("database", store.DatabaseTarget(cfg.DatabaseURL))
+			}
 			if from == to {
-				fmt.Fprintf(cmd.OutOrStdout(), "schema is current (version %d)\n", to)
+				tell.say(cmd.OutOrStdout(), log, "schema is current", fields, "schema is current (version %d)\n", to)
 			} else {
-				fmt.Fprintf(cmd.OutOrStdout(), "schema migrated from version %d to %d\n", from, to)
+				tell.say(cmd.OutOrStdout(), log, "schema migrated", fields, "schema migrated from version %d to %d\n", from, to)
 			}
 			return nil
 		},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/rs/zerolog"
 	"go.temporal.io/api/serviceerror"
@@ -19,7 +20,8 @@ import (
 // export, an LMS report) feeds facts in bulk; `starter signal` is the
 // one-partner path. A draft campaign has no workflows yet: nothing to tell,
 // and Temporal is not dialled.
-func notifyFactsChanged(ctx context.Context, cfg config.Config, st *store.Store, log zerolog.Logger, campaignID string, changed []string) error {
+func notifyFactsChanged(ctx context.Context, out io.Writer, cfg config.Config, st *store.Store, log zerolog.Logger, tell teller,
+	campaignID string, changed []string) error {
 	c, err := st.GetCampaign(ctx, campaignID)
 	if err != nil {
 		return fmt.Errorf("read campaign %s: %w", campaignID, err)
@@ -48,6 +50,8 @@ func notifyFactsChanged(ctx context.Context, cfg config.Config, st *store.Store,
 			told++
 		}
 	}
-	log.Info().Int("signalled", told).Int("not_running", closed).Msg("told running transitions about changed facts")
+	tell.say(out, log, "told running transitions about changed facts",
+		func(e *zerolog.Event) *zerolog.Event { return e.Int("signalled", told).Int("not_running", closed) },
+		"told %d running transitions to re-read their partner's facts (%d no longer running)\n", told, closed)
 	return nil
 }

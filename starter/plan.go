@@ -20,8 +20,6 @@ import (
 	"github.com/tiershift/tiershift/zones"
 )
 
-func init() { commands = append(commands, newPlanCmd) }
-
 type planOptions struct {
 	program     string
 	partners    string

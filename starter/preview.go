@@ -16,8 +16,6 @@ import (
 	"github.com/tiershift/tiershift/zones"
 )
 
-func init() { commands = append(commands, newPreviewCmd) }
-
 type previewOptions struct {
 	programFile  string
 	partnersFile string

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/tiershift/tiershift/logging"
 )
 
 // progress counts a launch's outcomes; workers update it concurrently and a
@@ -69,7 +71,7 @@ func (s snapshot) bar() string {
 func (s snapshot) log(ev *zerolog.Event) *zerolog.Event {
 	return ev.Int64("done", s.Done).Int64("total", s.Total).Int64("started", s.Started).
 		Int64("already", s.Already).Int64("failed", s.Failed).
-		Float64("rate_per_s", roundTo(s.Rate, 1)).Dur("eta", s.ETA.Round(time.Second))
+		Float64("rate_per_s", roundTo(s.Rate, 1)).Str("eta", logging.Duration(s.ETA))
 }
 
 func roundTo(f float64, digits int) float64 {
@@ -81,8 +83,9 @@ func roundTo(f float64, digits int) float64 {
 }
 
 // report shows progress until ctx ends, then shows the final state once
-// more. On a terminal it redraws a bar on w; otherwise it logs every interval.
-func (p *progress) report(ctx context.Context, w io.Writer, tty bool, log zerolog.Logger, interval time.Duration) {
+// more. On a terminal it redraws a bar on w; otherwise it tells every
+// interval (a line of the bar, or a structured line).
+func (p *progress) report(ctx context.Context, w io.Writer, tty bool, tell teller, log zerolog.Logger, interval time.Duration) {
 	if tty {
 		interval = 200 * time.Millisecond
 	}
@@ -101,7 +104,7 @@ func (p *progress) report(ctx context.Context, w io.Writer, tty bool, log zerolo
 			if tty {
 				fmt.Fprintf(w, "\r%s", s.bar())
 			} else {
-				s.log(log.Info()).Msg("launch progress")
+				tell.say(w, log, "launch progress", s.log, "%s\n", s.bar())
 			}
 		}
 	}

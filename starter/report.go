@@ -16,8 +16,6 @@ import (
 	"github.com/tiershift/tiershift/workflows"
 )
 
-func init() { commands = append(commands, newReportCmd) }
-
 // maxReportedFailures bounds the partners with failed emails a report lists.
 const maxReportedFailures = 10000
 

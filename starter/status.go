@@ -22,8 +22,6 @@ import (
 	"github.com/tiershift/tiershift/workflows"
 )
 
-func init() { commands = append(commands, newStatusCmd) }
-
 type statusOptions struct {
 	campaign string
 	partner  string

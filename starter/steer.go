@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 	"go.temporal.io/api/batch/v1"
 	"go.temporal.io/api/enums/v1"
@@ -24,10 +25,6 @@ import (
 	"github.com/tiershift/tiershift/store"
 	"github.com/tiershift/tiershift/workflows"
 )
-
-func init() {
-	commands = append(commands, newSignalCmd, newExtendCmd, newExemptCmd, newWithdrawCmd)
-}
 
 // updateTimeout bounds waiting for a workflow to answer an Update.
 const updateTimeout = time.Minute
@@ -160,9 +157,10 @@ func runSignal(ctx context.Context, out, errOut io.Writer, o signalOptions, args
 		}
 		return err
 	}
-	log.Info().Str("op", string(change.Op)).Str("name", change.Name).Str("change_id", id).
-		Interface("before", before).Interface("after", after).Msg("fact recorded")
-	fmt.Fprintf(out, "Recorded %s for partner %s.\n", describeChange(change), o.partner)
+	env.tell.say(out, log, "fact recorded", func(e *zerolog.Event) *zerolog.Event {
+		return e.Str("op", string(change.Op)).Str("name", change.Name).Str("change_id", id).
+			Interface("before", before).Interface("after", after)
+	}, "Recorded %s for partner %s.\n", describeChange(change), o.partner)
 
 	st, err := env.update(ctx, o.campaign, o.partner, workflows.MessageFacts, id,
 		workflows.FactsChanged{ID: id, Change: &change, Actor: o.actor})
@@ -383,9 +381,9 @@ func (e *opsEnv) batchSignal(ctx context.Context, out io.Writer, t target, filte
 		if err != nil {
 			return fmt.Errorf("start batch %s: %w", signal, err)
 		}
-		e.log.Info().Str(logging.CampaignID, t.campaign).Str("job_id", job).Str("query", q).Int("workflows", len(chunk)).
-			Msg("batch signal started")
-		fmt.Fprintf(out, "batch operation %s started: %s signal to %d workflows\n", job, signal, len(chunk))
+		e.tell.say(out, e.log, "batch signal started", func(ev *zerolog.Event) *zerolog.Event {
+			return ev.Str(logging.CampaignID, t.campaign).Str("job_id", job).Str("query", q).Int("workflows", len(chunk))
+		}, "batch operation %s started: %s signal to %d workflows\n", job, signal, len(chunk))
 		if t.wait || i+maxBatchExecutions < len(members) {
 			if err := e.waitBatch(ctx, out, job); err != nil {
 				return err
@@ -472,8 +470,12 @@ func steer(ctx context.Context, out, errOut io.Writer, t target, d decision) err
 		}
 		return fmt.Errorf("%s partner %s: %w", d.name, t.partner, err)
 	}
-	env.log.Info().Str(logging.CampaignID, t.campaign).Str(logging.PartnerID, t.partner).Str("message", d.name).
-		Str("id", id).Str("actor", t.actor).Msg("update accepted")
+	if env.tell.json {
+		env.log.Info().Str(logging.CampaignID, t.campaign).Str(logging.PartnerID, t.partner).Str("message", d.name).
+			Str("id", id).Str("actor", t.actor).Str("stage", string(st.Stage)).Time("deadline", st.Deadline).
+			Str("outcome", st.Outcome).Msg("update accepted")
+		return nil
+	}
 	d.show(out, st)
 	return nil
 }

@@ -13,7 +13,6 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/tiershift/tiershift/config"
-	"github.com/tiershift/tiershift/logging"
 	"github.com/tiershift/tiershift/store"
 	"github.com/tiershift/tiershift/temporalx"
 )
@@ -24,6 +23,7 @@ import (
 type opsEnv struct {
 	cfg  config.Config
 	log  zerolog.Logger
+	tell teller
 	pool *pgxpool.Pool
 	st   *store.Store
 	tc   client.Client
@@ -32,11 +32,12 @@ type opsEnv struct {
 // openOps reads the configuration, connects to Postgres and, if withTemporal,
 // to Temporal. Close releases both.
 func openOps(ctx context.Context, errOut io.Writer, withTemporal bool) (*opsEnv, error) {
-	cfg, err := loadConfig()
+	cfg, err := loadConfig(ctx)
 	if err != nil {
 		return nil, err
 	}
-	e := &opsEnv{cfg: cfg, log: logging.New(errOut, cfg.LogFormat, cfg.LogLevel)}
+	e := &opsEnv{cfg: cfg}
+	e.log, e.tell = newLogger(errOut, cfg)
 	pool, err := openPool(ctx, cfg)
 	if err != nil {
 		return nil, err

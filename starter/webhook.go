@@ -12,12 +12,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
 	"github.com/tiershift/tiershift/delivery"
 )
-
-func init() { commands = append(commands, newWebhookCmd) }
 
 // Environment of the webhook command.
 const (
@@ -78,7 +77,9 @@ func runWebhook(ctx context.Context, errOut io.Writer, addr string, ready chan<-
 	mux.Handle(delivery.Path, delivery.NewHandler(env.pool, key, env.tc, env.log))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute}
-	env.log.Info().Str("addr", ln.Addr().String()).Str("path", delivery.Path).Msg("event webhook listening")
+	env.tell.say(errOut, env.log, "event webhook listening", func(e *zerolog.Event) *zerolog.Event {
+		return e.Str("addr", ln.Addr().String()).Str("path", delivery.Path)
+	}, "event webhook listening on http://%s%s\n", ln.Addr(), delivery.Path)
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
