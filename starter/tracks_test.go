@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -168,4 +170,48 @@ func sortDecisions(ds []trackDecision) {
 	slices.SortFunc(ds, func(a, b trackDecision) int {
 		return cmp.Or(strings.Compare(a.PartnerID, b.PartnerID), strings.Compare(a.Track, b.Track))
 	})
+}
+
+// A partner of a program with tracks that holds a level in none has
+// nothing to decide: launch starts the others, says how many it left, and
+// leaves that one enrolled.
+func TestLaunchLeavesPartnersInNoTrack(t *testing.T) {
+	f := opsTemporal(t, true)
+	partners := filepath.Join(t.TempDir(), "partners.csv")
+	csv := "partner_id,name,email,tier,tracks\n" +
+		"T-1,One,one@partners.example,Ready,Resell:Advanced|Sell With:Ready\n" +
+		"T-2,Two,two@partners.example,Ready,\n"
+	if err := os.WriteFile(partners, []byte(csv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	opsMust(t, "import", "--campaign", f.campaign, "--program", redhatProgram, partners)
+	launchAt := time.Now().AddDate(1, 0, 0).UTC().Format(time.DateOnly) // workflows wait for it
+	out := opsMust(t, "launch", "--campaign", f.campaign, "--program", redhatProgram, "--launch-at", launchAt)
+	for _, want := range []string{"2 partners: 1 started, 0 already running, 0 failed", "1 partners hold a level in no track of program redhat-pex"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("launch output lacks %q:\n%s", want, out)
+		}
+	}
+	if n := f.count(`SELECT count(*) FROM enrollments WHERE campaign_id = $1 AND partner_id = 'T-2' AND stage = 'enrolled'`, f.campaign); n != 1 {
+		t.Errorf("T-2's enrollment changed")
+	}
+	if _, err := f.tc.DescribeWorkflowExecution(context.Background(), workflows.WorkflowID(f.campaign, "T-2"), ""); err == nil {
+		t.Errorf("T-2 has a workflow")
+	}
+	st := f.waitStatus("T-1")
+	if st.ExpectedTier != "Resell:Advanced|Sell With:Ready" {
+		t.Errorf("T-1 expects %q, want its level in each track it holds", st.ExpectedTier)
+	}
+	// The launcher's summary says the same, with the six months of grace
+	// every Red Hat track gives.
+	d, err := f.tc.DescribeWorkflowExecution(context.Background(), workflows.WorkflowID(f.campaign, "T-1"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var summary string
+	launchDay, _ := time.Parse(time.DateOnly, launchAt)
+	want := "T-1 · Ready → Resell:Advanced|Sell With:Ready by " + launchDay.AddDate(0, 6, 0).Format(time.DateOnly)
+	if s := d.GetExecutionConfig().GetUserMetadata().GetSummary(); s == nil || f.dataConverter().FromPayload(s, &summary) != nil || summary != want {
+		t.Errorf("summary %q, want %q", summary, want)
+	}
 }
