@@ -23,7 +23,7 @@ const (
 	envWebhookAddr = "TIERSHIFT_WEBHOOK_ADDR"
 	envWebhookKey  = "SENDGRID_WEBHOOK_PUBLIC_KEY"
 	// defaultWebhookAddr is loopback: the public side is a TLS reverse
-	// proxy (see README), never this process.
+	// proxy (see docs/operators.md), never this process.
 	defaultWebhookAddr = "127.0.0.1:8089"
 )
 
