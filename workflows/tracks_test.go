@@ -228,3 +228,33 @@ func TestApplyAtQualificationGrantsATrackLevelAtOnce(t *testing.T) {
 		t.Fatalf("early changes %+v, want Sell With granted Ready once", early)
 	}
 }
+
+// A track transition continued as new many times (the server suggests it
+// as the history grows) keeps its levels and decides every track once, as
+// one uninterrupted run does.
+func TestTrackTransitionContinuesAsNew(t *testing.T) {
+	prog := loadExample(t, "redhat-pex")
+	be := &backend{reject: map[string]bool{}, program: prog, partner: contract.PartnerSnapshot{
+		PartnerID: "p-1", Name: "Acme", Email: "a@acme.example", Locale: "en", Tier: "Ready", Facts: redHatFacts,
+	}}
+	in := TransitionInput{CampaignID: "rh", PartnerID: "p-1", OldTier: "Ready", LaunchAt: launch, ProgramID: prog.ID, TrackLevels: redHatLevels}
+	runs, env := continueAsNewRuns(t, be, in, nil, func(TransitionInput) {})
+	var r Result
+	if err := env.GetWorkflowResult(&r); err != nil {
+		t.Fatal(err)
+	}
+	if runs < 3 {
+		t.Fatalf("only %d runs: the workflow did not continue as new", runs)
+	}
+	if !slices.Equal(r.Tracks, redHatWant) {
+		t.Fatalf("after %d runs the result is %+v, want %+v", runs, r.Tracks, redHatWant)
+	}
+	if len(be.changes) != 3 {
+		t.Fatalf("after %d runs: tier changes %+v, want one per track", runs, be.changes)
+	}
+	for i, c := range be.changes {
+		if w := redHatWant[i]; c.Step != "outcome" || c.Track != w.Track || c.FromTier != w.OldTier || c.ToTier != w.NewTier {
+			t.Errorf("after %d runs: change %+v, want %+v", runs, c, w)
+		}
+	}
+}

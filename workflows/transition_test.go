@@ -683,6 +683,50 @@ func TestStatusQueryShowsWhatIsMissingAndTheNextReminder(t *testing.T) {
 // TestContinueAsNewKeepsEverything has the server suggest continue-as-new a
 // day into every run and chains the runs as the server would: the reminders already sent are
 // not sent again, and a message handled in an earlier run still counts.
+// continueAsNewRuns runs a transition from in as a server would: each run
+// is told, 24 hours of workflow time after it starts, that continue-as-new
+// is suggested, and each continued run starts from the previous one's
+// input. perRun adds callbacks to a run that starts at start; check sees
+// each continued input. It returns how many runs it took and the last
+// run's environment, the one that completed.
+func continueAsNewRuns(t *testing.T, be *backend, in TransitionInput, perRun func(env *testsuite.TestWorkflowEnvironment, start time.Time),
+	check func(next TransitionInput)) (int, *testsuite.TestWorkflowEnvironment) {
+	t.Helper()
+	start := launch
+	for runs := 1; runs < 50; runs++ {
+		env := newEnv()
+		env.SetStartTime(start)
+		be.env = env
+		env.RegisterWorkflowWithOptions(PartnerTransition, workflow.RegisterOptions{Name: WorkflowName})
+		be.register(env)
+		// As a real server does once the history grows long.
+		env.RegisterDelayedCallback(func() { env.SetContinueAsNewSuggested(true) }, 24*time.Hour)
+		if perRun != nil {
+			perRun(env, start)
+		}
+		env.ExecuteWorkflow(WorkflowName, in)
+		err := env.GetWorkflowError()
+		var can *workflow.ContinueAsNewError
+		if !errors.As(err, &can) {
+			if err != nil {
+				t.Fatalf("run %d failed: %v", runs, err)
+			}
+			return runs, env
+		}
+		var next TransitionInput
+		if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
+			t.Fatal(err)
+		}
+		if next.State == nil {
+			t.Fatal("continue-as-new without state")
+		}
+		check(next)
+		in, start = next, env.Now()
+	}
+	t.Fatal("still continuing as new after 50 runs")
+	return 0, nil
+}
+
 func TestContinueAsNewKeepsEverything(t *testing.T) {
 	prog := loadExample(t, "vmware-2009")
 	be := &backend{reject: map[string]bool{}, program: prog, partner: contract.PartnerSnapshot{
@@ -692,45 +736,20 @@ func TestContinueAsNewKeepsEverything(t *testing.T) {
 	// Launched before the program was stored with the campaign: the first
 	// run carries it; the continued runs carry only its ID and load it.
 	in := TransitionInput{CampaignID: "c", PartnerID: "p-1", OldTier: "Enterprise", LaunchAt: launch, Program: prog}
-	start := launch
 	deadline, _ := prog.DeadlineIn("Enterprise", launch, programZone(t, prog))
 	extended := false
-	var runs int
-	for runs = 1; runs < 50; runs++ {
-		env := newEnv()
-		env.SetStartTime(start)
-		be.env = env
-		env.RegisterWorkflowWithOptions(PartnerTransition, workflow.RegisterOptions{Name: WorkflowName})
-		be.register(env)
-		// As a real server does once the history grows long.
-		env.RegisterDelayedCallback(func() { env.SetContinueAsNewSuggested(true) }, 24*time.Hour)
+	runs, _ := continueAsNewRuns(t, be, in, func(env *testsuite.TestWorkflowEnvironment, start time.Time) {
 		if !extended {
 			env.RegisterDelayedCallback(func() {
 				extended = true
 				env.SignalWorkflow(MessageExtend, ExtendDeadline{ID: "x", By: program.Duration{Days: 14}, Reason: "r"})
 			}, deadline.AddDate(0, 0, -20).Sub(start))
 		}
-		env.ExecuteWorkflow(WorkflowName, in)
-		err := env.GetWorkflowError()
-		var can *workflow.ContinueAsNewError
-		if !errors.As(err, &can) {
-			if err != nil {
-				t.Fatalf("run %d failed: %v", runs, err)
-			}
-			break
-		}
-		var next TransitionInput
-		if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
-			t.Fatal(err)
-		}
-		if next.State == nil {
-			t.Fatal("continue-as-new without state")
-		}
+	}, func(next TransitionInput) {
 		if next.Program != nil || next.ProgramID != prog.ID {
 			t.Fatalf("continue-as-new carries program %v, ID %q; want only the ID %q", next.Program != nil, next.ProgramID, prog.ID)
 		}
-		in, start = next, env.Now()
-	}
+	})
 	if runs < 3 {
 		t.Fatalf("only %d runs: the suggestion did not make the workflow continue as new", runs)
 	}
