@@ -12,16 +12,26 @@ import (
 // Kind is the workflow step an email belongs to.
 type Kind string
 
+// The kinds are program's email kinds, typed.
 const (
-	KindAnnouncement Kind = "announcement"
-	KindReminder     Kind = "reminder"
-	KindQualified    Kind = "qualified"
-	KindExtended     Kind = "extended"
-	KindOutcome      Kind = "outcome"
+	KindAnnouncement Kind = program.EmailAnnouncement
+	KindReminder     Kind = program.EmailReminder
+	KindQualified    Kind = program.EmailQualified
+	KindExtended     Kind = program.EmailExtended
+	KindOutcome      Kind = program.EmailOutcome
 )
 
-// Kinds lists every kind, in the order a partner may receive them.
-var Kinds = []Kind{KindAnnouncement, KindReminder, KindQualified, KindExtended, KindOutcome}
+// Kinds lists every kind, in the order a partner may receive them: made
+// from program.EmailKinds, the one list.
+var Kinds = kindsOf(program.EmailKinds)
+
+func kindsOf(names []string) []Kind {
+	out := make([]Kind, len(names))
+	for i, n := range names {
+		out[i] = Kind(n)
+	}
+	return out
+}
 
 // Data is everything a template may show. The workflow fills it from the
 // program and the partner's evaluation; templates never compute rules.

@@ -31,8 +31,9 @@ type Message struct {
 	TemplateData map[string]any `json:"template_data,omitempty"`
 }
 
-// Locales are the locales tiershift has built-in templates for.
-var Locales = []string{"en", "fr"}
+// Locales are the locales tiershift has built-in templates for:
+// program.SupportedLocales, the one list.
+var Locales = program.SupportedLocales
 
 // Supported reports whether locale (or its base language: "fr-CA" -> "fr")
 // has built-in templates.

@@ -44,8 +44,9 @@ var Columns = []string{ColPartnerID, ColName, ColEmail, ColLocale, ColCountry, C
 // RequiredColumns must be present in every partner file.
 var RequiredColumns = []string{ColPartnerID, ColName, ColEmail, ColTier}
 
-// Locales are the partner languages tiershift can write to.
-var Locales = []string{"en", "fr"}
+// Locales are the partner languages tiershift can write to:
+// program.SupportedLocales, the one list.
+var Locales = program.SupportedLocales
 
 // RowError is one problem in the partner file, located by physical line,
 // character column and column name so that it can be fixed in a
@@ -410,7 +411,7 @@ func (rd *Reader) row(rec []string) (Row, error) {
 	}
 	loc, ok := normalizeLocale(r.Locale)
 	if !ok {
-		rd.fail(kLocale, "%q is not supported (use en or fr, e.g. fr-FR)", r.Locale)
+		rd.fail(kLocale, "%q is not supported (use %s, e.g. fr-FR)", r.Locale, strings.Join(Locales, " or "))
 	}
 	r.Locale = loc
 	if r.Tier == "" {
@@ -563,8 +564,7 @@ func normalizeLocale(s string) (string, bool) {
 		base = s[:i]
 	}
 	base = strings.ToLower(base)
-	switch base {
-	case "en", "fr":
+	if slices.Contains(Locales, base) {
 		return base, true
 	}
 	return s, false

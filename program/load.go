@@ -17,11 +17,25 @@ import (
 	"github.com/tiershift/tiershift/zones"
 )
 
-// EmailKinds are the email kinds a program may override, in the order a
-// partner may receive them. They match the email package's kinds.
-var EmailKinds = []string{"announcement", "reminder", "qualified", "extended", "outcome"}
+// The email kinds, one per workflow step that writes to a partner. They are
+// defined here, the package every other one imports, so that program
+// files, the email package's Kind and its templates name the same ones.
+const (
+	EmailAnnouncement = "announcement"
+	EmailReminder     = "reminder"
+	EmailQualified    = "qualified"
+	EmailExtended     = "extended"
+	EmailOutcome      = "outcome"
+)
 
-// SupportedLocales are the locales tiershift has built-in templates for.
+// EmailKinds are the email kinds a program may override, in the order a
+// partner may receive them: the one list the email package's Kinds is
+// made from.
+var EmailKinds = []string{EmailAnnouncement, EmailReminder, EmailQualified, EmailExtended, EmailOutcome}
+
+// SupportedLocales are the locales tiershift has built-in templates for:
+// the one list program files, partner files (partnerfile.Locales) and the
+// email package's templates (email.Locales) are checked against.
 var SupportedLocales = []string{"en", "fr"}
 
 // maxRequirementDepth bounds requirement nesting; deeper trees are mistakes
