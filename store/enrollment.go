@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/tiershift/tiershift/program"
 )
 
@@ -62,6 +64,9 @@ func scanEnrollment(row scanner) (Enrollment, error) {
 	return e, nil
 }
 
+// collectEnrollment is scanEnrollment for pgx's row collectors.
+func collectEnrollment(row pgx.CollectableRow) (Enrollment, error) { return scanEnrollment(row) }
+
 // ListEnrollments returns up to limit enrollments of a campaign whose partner
 // ID sorts after afterPartnerID, in partner ID order. Pass the last partner ID
 // of a page to get the next one; an empty page is the end.
@@ -75,16 +80,8 @@ func (s *Store) ListEnrollments(ctx context.Context, campaignID, afterPartnerID 
 	if err != nil {
 		return nil, fmt.Errorf("list enrollments of campaign %q after %q: %w", campaignID, afterPartnerID, err)
 	}
-	defer rows.Close()
-	out := make([]Enrollment, 0, min(limit, 1024))
-	for rows.Next() {
-		e, err := scanEnrollment(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list enrollments of campaign %q: %w", campaignID, err)
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := pgx.AppendRows(make([]Enrollment, 0, min(limit, 1024)), rows, collectEnrollment)
+	if err != nil {
 		return nil, fmt.Errorf("list enrollments of campaign %q after %q: %w", campaignID, afterPartnerID, err)
 	}
 	return out, nil

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/tiershift/tiershift/ids"
 	"github.com/tiershift/tiershift/program"
 )
@@ -28,7 +30,7 @@ type LaunchTarget struct {
 // (keyset pagination: pass the last partner ID of the previous page).
 func (s *Store) LaunchTargets(ctx context.Context, campaignID, afterPartnerID string, limit int) ([]LaunchTarget, error) {
 	return s.launchTargets(ctx, `
-		SELECT e.partner_id, e.old_tier, e.stage, NULL::jsonb
+		SELECT e.partner_id, e.old_tier, e.stage, NULL::jsonb AS tracks
 		FROM enrollments e
 		WHERE e.campaign_id = $1 AND e.partner_id > $2
 		ORDER BY e.partner_id LIMIT $3`, campaignID, afterPartnerID, limit)
@@ -54,16 +56,8 @@ func (s *Store) launchTargets(ctx context.Context, query, campaignID, afterPartn
 	if err != nil {
 		return nil, fmt.Errorf("list launch targets of campaign %q after %q: %w", campaignID, afterPartnerID, err)
 	}
-	defer rows.Close()
-	out := make([]LaunchTarget, 0, min(limit, 1024))
-	for rows.Next() {
-		var t LaunchTarget
-		if err := rows.Scan(&t.PartnerID, &t.OldTier, &t.Stage, &t.Tracks); err != nil {
-			return nil, fmt.Errorf("list launch targets of campaign %q: %w", campaignID, err)
-		}
-		out = append(out, t)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := pgx.AppendRows(make([]LaunchTarget, 0, min(limit, 1024)), rows, pgx.RowToStructByName[LaunchTarget])
+	if err != nil {
 		return nil, fmt.Errorf("list launch targets of campaign %q after %q: %w", campaignID, afterPartnerID, err)
 	}
 	return out, nil
@@ -86,22 +80,19 @@ func (s *Store) BadEnrolledIDs(ctx context.Context, campaignID string, limit int
 	if err != nil {
 		return nil, 0, fmt.Errorf("check the partner IDs of campaign %q: %w", campaignID, err)
 	}
-	defer rows.Close()
 	var bad []BadEnrolledID
 	n := 0
 	var id string
-	for rows.Next() {
-		if err := rows.Scan(&id); err != nil {
-			return nil, 0, fmt.Errorf("check the partner IDs of campaign %q: %w", campaignID, err)
-		}
+	_, err = pgx.ForEachRow(rows, []any{&id}, func() error {
 		if err := ids.Partner(id); err != nil {
 			n++
 			if len(bad) < limit {
 				bad = append(bad, BadEnrolledID{PartnerID: id, Err: err})
 			}
 		}
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, 0, fmt.Errorf("check the partner IDs of campaign %q: %w", campaignID, err)
 	}
 	return bad, n, nil
@@ -113,17 +104,10 @@ func (s *Store) EnrolledTiers(ctx context.Context, campaignID string) (map[strin
 	if err != nil {
 		return nil, fmt.Errorf("count enrollments of campaign %q by tier: %w", campaignID, err)
 	}
-	defer rows.Close()
 	out := map[string]int64{}
-	for rows.Next() {
-		var tier string
-		var n int64
-		if err := rows.Scan(&tier, &n); err != nil {
-			return nil, fmt.Errorf("count enrollments of campaign %q by tier: %w", campaignID, err)
-		}
-		out[tier] = n
-	}
-	if err := rows.Err(); err != nil {
+	var tier string
+	var n int64
+	if _, err := pgx.ForEachRow(rows, []any{&tier, &n}, func() error { out[tier] = n; return nil }); err != nil {
 		return nil, fmt.Errorf("count enrollments of campaign %q by tier: %w", campaignID, err)
 	}
 	return out, nil
@@ -145,9 +129,9 @@ func (s *Store) FailedEmailPartners(ctx context.Context, campaignID string, limi
 		limit = 1000
 	}
 	rows, err := s.DB.Query(ctx, `
-		SELECT m.partner_id, coalesce(p.name, ''), count(*),
-		       array_agg(DISTINCT m.kind ORDER BY m.kind),
-		       coalesce((array_agg(m.error ORDER BY m.created_at DESC, m.id DESC))[1], '')
+		SELECT m.partner_id, coalesce(p.name, '') AS name, count(*) AS failed,
+		       array_agg(DISTINCT m.kind ORDER BY m.kind) AS kinds,
+		       coalesce((array_agg(m.error ORDER BY m.created_at DESC, m.id DESC))[1], '') AS last_error
 		FROM emails m LEFT JOIN partners p ON p.partner_id = m.partner_id
 		WHERE m.campaign_id = $1 AND m.status = 'failed'
 		GROUP BY m.partner_id, p.name
@@ -155,16 +139,8 @@ func (s *Store) FailedEmailPartners(ctx context.Context, campaignID string, limi
 	if err != nil {
 		return nil, fmt.Errorf("partners with failed emails in campaign %q: %w", campaignID, err)
 	}
-	defer rows.Close()
-	var out []FailedEmailPartner
-	for rows.Next() {
-		var f FailedEmailPartner
-		if err := rows.Scan(&f.PartnerID, &f.Name, &f.Failed, &f.Kinds, &f.LastError); err != nil {
-			return nil, fmt.Errorf("partners with failed emails in campaign %q: %w", campaignID, err)
-		}
-		out = append(out, f)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByName[FailedEmailPartner])
+	if err != nil {
 		return nil, fmt.Errorf("partners with failed emails in campaign %q: %w", campaignID, err)
 	}
 	return out, nil

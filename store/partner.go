@@ -81,16 +81,8 @@ func (s *Store) FactHistory(ctx context.Context, partnerID string) ([]FactChange
 	if err != nil {
 		return nil, fmt.Errorf("fact history of partner %q: %w", partnerID, err)
 	}
-	defer rows.Close()
-	var out []FactChange
-	for rows.Next() {
-		var c FactChange
-		if err := rows.Scan(&c.ID, &c.PartnerID, &c.Field, &c.OldValue, &c.NewValue, &c.Source, &c.ChangedAt); err != nil {
-			return nil, fmt.Errorf("fact history of partner %q: %w", partnerID, err)
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByName[FactChange])
+	if err != nil {
 		return nil, fmt.Errorf("fact history of partner %q: %w", partnerID, err)
 	}
 	return out, nil

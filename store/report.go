@@ -28,22 +28,19 @@ func (s *Store) CampaignCounts(ctx context.Context, campaignID string) (Campaign
 	if err != nil {
 		return c, fmt.Errorf("count enrollments of campaign %q: %w", campaignID, err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var stage, outcome string
-		var failed bool
-		var n int64
-		if err := rows.Scan(&stage, &outcome, &failed, &n); err != nil {
-			return c, fmt.Errorf("count enrollments of campaign %q: %w", campaignID, err)
-		}
+	var stage, outcome string
+	var failed bool
+	var n int64
+	_, err = pgx.ForEachRow(rows, []any{&stage, &outcome, &failed, &n}, func() error {
 		c.Total += n
 		c.ByStage[stage] += n
 		c.ByOutcome[outcome] += n
 		if failed {
 			c.EmailFailed += n
 		}
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return c, fmt.Errorf("count enrollments of campaign %q: %w", campaignID, err)
 	}
 	return c, nil
@@ -70,23 +67,17 @@ type OutcomeMatrix struct {
 func (s *Store) OutcomeMatrix(ctx context.Context, campaignID string) (OutcomeMatrix, error) {
 	m := OutcomeMatrix{ByOutcome: map[string]int64{}}
 	rows, err := s.DB.Query(ctx, `
-		SELECT old_tier, coalesce(new_tier, ''), coalesce(outcome, ''), count(*)
+		SELECT old_tier, coalesce(new_tier, '') AS new_tier, coalesce(outcome, '') AS outcome, count(*) AS count
 		FROM enrollments WHERE campaign_id = $1
 		GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`, campaignID)
 	if err != nil {
 		return m, fmt.Errorf("outcome matrix of campaign %q: %w", campaignID, err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var c OutcomeCell
-		if err := rows.Scan(&c.OldTier, &c.NewTier, &c.Outcome, &c.Count); err != nil {
-			return m, fmt.Errorf("outcome matrix of campaign %q: %w", campaignID, err)
-		}
-		m.Cells = append(m.Cells, c)
-		m.ByOutcome[c.Outcome] += c.Count
-	}
-	if err := rows.Err(); err != nil {
+	if m.Cells, err = pgx.CollectRows(rows, pgx.RowToStructByName[OutcomeCell]); err != nil {
 		return m, fmt.Errorf("outcome matrix of campaign %q: %w", campaignID, err)
+	}
+	for _, c := range m.Cells {
+		m.ByOutcome[c.Outcome] += c.Count
 	}
 	return m, nil
 }
@@ -101,21 +92,13 @@ type EmailCount struct {
 // EmailCounts counts a campaign's emails by kind and status.
 func (s *Store) EmailCounts(ctx context.Context, campaignID string) ([]EmailCount, error) {
 	rows, err := s.DB.Query(ctx, `
-		SELECT kind, status, count(*) FROM emails WHERE campaign_id = $1
+		SELECT kind, status, count(*) AS count FROM emails WHERE campaign_id = $1
 		GROUP BY 1, 2 ORDER BY 1, 2`, campaignID)
 	if err != nil {
 		return nil, fmt.Errorf("count emails of campaign %q: %w", campaignID, err)
 	}
-	defer rows.Close()
-	var out []EmailCount
-	for rows.Next() {
-		var c EmailCount
-		if err := rows.Scan(&c.Kind, &c.Status, &c.Count); err != nil {
-			return nil, fmt.Errorf("count emails of campaign %q: %w", campaignID, err)
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByName[EmailCount])
+	if err != nil {
 		return nil, fmt.Errorf("count emails of campaign %q: %w", campaignID, err)
 	}
 	return out, nil
@@ -134,16 +117,8 @@ func (s *Store) DueSoon(ctx context.Context, campaignID string, within time.Dura
 	if err != nil {
 		return nil, fmt.Errorf("enrollments of campaign %q due within %s: %w", campaignID, within, err)
 	}
-	defer rows.Close()
-	var out []Enrollment
-	for rows.Next() {
-		e, err := scanEnrollment(rows)
-		if err != nil {
-			return nil, fmt.Errorf("enrollments of campaign %q due soon: %w", campaignID, err)
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := pgx.CollectRows(rows, collectEnrollment)
+	if err != nil {
 		return nil, fmt.Errorf("enrollments of campaign %q due within %s: %w", campaignID, within, err)
 	}
 	return out, nil

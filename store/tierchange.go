@@ -135,17 +135,8 @@ func (s *Store) TierHistory(ctx context.Context, partnerID string) ([]TierChange
 	if err != nil {
 		return nil, fmt.Errorf("tier history of partner %q: %w", partnerID, err)
 	}
-	defer rows.Close()
-	var out []TierChangeRecord
-	for rows.Next() {
-		var r TierChangeRecord
-		if err := rows.Scan(&r.ID, &r.WorkflowID, &r.Step, &r.Track, &r.CampaignID, &r.PartnerID, &r.FromTier, &r.ToTier,
-			&r.Outcome, &r.Reason, &r.Actor, &r.ChangedAt); err != nil {
-			return nil, fmt.Errorf("tier history of partner %q: %w", partnerID, err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByName[TierChangeRecord])
+	if err != nil {
 		return nil, fmt.Errorf("tier history of partner %q: %w", partnerID, err)
 	}
 	return out, nil
