@@ -37,8 +37,8 @@ func badInput(err error) error { return inputError{err} }
 // badInputf formats an input error.
 func badInputf(format string, args ...any) error { return inputError{fmt.Errorf(format, args...)} }
 
-// newRootCmd wires every command, in the order `starter --help` lists them,
-// and makes cobra's own refusals of a command line input errors (exit 2)
+// newRootCmd wires every command here, in one list (help sorts them), and
+// makes cobra's own refusals of a command line input errors (exit 2)
 // through its hooks rather than by reading their text.
 func newRootCmd() *cobra.Command {
 	root := &cobra.Command{
