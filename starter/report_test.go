@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -129,26 +132,58 @@ func TestStatusWatchEndsWhenEveryPartnerIsDone(t *testing.T) {
 		t.Fatal("status --watch did not end for a finished campaign")
 	}
 
-	// Not done yet: it keeps watching and stops once the last one finishes.
+	// Not done yet: it keeps watching (a second redraw comes, the command
+	// has not ended) and stops once the last one finishes.
 	f.db.Exec(t, `UPDATE enrollments SET stage = 'reminding' WHERE campaign_id = $1 AND partner_id = 'p1'`, f.campaign)
+	w := &drawCounter{drew: make(chan struct{}, 16)}
+	ended := make(chan int, 1)
 	go func() {
-		out, _, _ := opsRun(t, "status", "--campaign", f.campaign, "--watch", "--format", "json")
-		done <- out
+		ended <- runWith([]string{"status", "--campaign", f.campaign, "--watch", "--format", "json"}, w, io.Discard)
 	}()
-	select {
-	case out := <-done:
-		t.Fatalf("watch ended before the campaign:\n%s", out)
-	case <-time.After(2500 * time.Millisecond): // at least one redraw
+	for draw := 1; draw <= 2; draw++ {
+		select {
+		case <-w.drew:
+		case <-ended:
+			t.Fatalf("watch ended after %d draws, before the campaign:\n%s", draw-1, w.String())
+		case <-time.After(20 * time.Second):
+			t.Fatalf("no draw %d of an unfinished campaign in 20 s", draw)
+		}
 	}
 	f.db.Exec(t, `UPDATE enrollments SET stage = 'done' WHERE campaign_id = $1`, f.campaign)
 	select {
-	case out := <-done:
-		if n := strings.Count(out, `"campaign_id"`); n < 2 {
-			t.Errorf("watch drew %d times:\n%s", n, out)
+	case <-ended:
+		if n := strings.Count(w.String(), `"campaign_id"`); n < 3 {
+			t.Errorf("watch drew %d times:\n%s", n, w.String())
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("status --watch did not end when the campaign finished")
 	}
+}
+
+// drawCounter is the output of status --watch: it keeps what was written
+// and says on drew each time a write completes, so the test waits for
+// redraws instead of sleeping.
+type drawCounter struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	drew chan struct{}
+}
+
+func (w *drawCounter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	n, err := w.buf.Write(p)
+	w.mu.Unlock()
+	select {
+	case w.drew <- struct{}{}:
+	default:
+	}
+	return n, err
+}
+
+func (w *drawCounter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
 }
 
 // TestStatusAndReportShowACompletedCampaign ends each transition the way its
