@@ -341,7 +341,9 @@ func (e *opsEnv) batchSignal(ctx context.Context, out io.Writer, t target, filte
 		}
 		return fmt.Errorf("list workflows matching %q: %w", q, err)
 	}
-	fmt.Fprintf(out, "%d running workflows match %s\n", len(members), q)
+	e.tell.say(out, e.log, "cohort listed", func(ev *zerolog.Event) *zerolog.Event {
+		return ev.Str(logging.CampaignID, t.campaign).Str("query", q).Int("workflows", len(members))
+	}, "%d running workflows match %s\n", len(members), q)
 	if len(members) == 0 {
 		return nil
 	}
@@ -402,8 +404,11 @@ func (e *opsEnv) waitBatch(ctx context.Context, out io.Writer, jobID string) err
 			return fmt.Errorf("describe batch operation %s: %w", jobID, err)
 		}
 		if err == nil && d.GetState() != enums.BATCH_OPERATION_STATE_RUNNING && d.GetState() != enums.BATCH_OPERATION_STATE_UNSPECIFIED {
-			fmt.Fprintf(out, "batch operation %s %s: %d of %d done, %d failed\n", jobID,
-				strings.ToLower(strings.TrimPrefix(d.GetState().String(), "BATCH_OPERATION_STATE_")),
+			state := strings.ToLower(strings.TrimPrefix(d.GetState().String(), "BATCH_OPERATION_STATE_"))
+			e.tell.say(out, e.log, "batch operation ended", func(ev *zerolog.Event) *zerolog.Event {
+				return ev.Str("job_id", jobID).Str("state", state).Int64("done", d.GetCompleteOperationCount()).
+					Int64("total", d.GetTotalOperationCount()).Int64("failed", d.GetFailureOperationCount())
+			}, "batch operation %s %s: %d of %d done, %d failed\n", jobID, state,
 				d.GetCompleteOperationCount(), d.GetTotalOperationCount(), d.GetFailureOperationCount())
 			if d.GetState() != enums.BATCH_OPERATION_STATE_COMPLETED || d.GetFailureOperationCount() > 0 {
 				return fmt.Errorf("batch operation %s: %s, %d failed", jobID, d.GetState(), d.GetFailureOperationCount())
