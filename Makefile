@@ -248,15 +248,21 @@ cluster-down:
 	scripts/cluster.sh down
 
 # The end-to-end test against the cluster (reused if up, else started and
-# stopped again), with two worker processes: one is SIGKILLed during the
-# launch and for good at the deadline wave; the other finishes every partner.
+# stopped again) with mTLS (CLUSTER_TLS=1: certificates made for the run,
+# presented by the worker, the starter and the test through envconfig's
+# TEMPORAL_TLS_* variables), with two worker processes: one is SIGKILLed
+# during the launch and for good at the deadline wave; the other finishes
+# every partner.
 test-cluster: check-go tools cluster-build
 	@mkdir -p .dev; started=$(CURDIR)/.dev/test-cluster-started.$$$$; : >"$$started"; \
 	trap "scripts/stack.sh stop-started $$started" EXIT; trap 'exit 130' INT TERM; \
 	TIERSHIFT_STARTED_LOG="$$started" scripts/postgres.sh up; \
-	TIERSHIFT_STARTED_LOG="$$started" scripts/cluster.sh up; \
+	CLUSTER_TLS=1 TIERSHIFT_STARTED_LOG="$$started" scripts/cluster.sh up; \
 	scripts/stack.sh secrets; \
 	unset TIERSHIFT_EMAIL_TASK_QUEUE; \
+	tls=$(CURDIR)/.dev/cluster/tls; \
+	export TEMPORAL_TLS_SERVER_CA_CERT_PATH=$$tls/ca.pem TEMPORAL_TLS_CLIENT_CERT_PATH=$$tls/client.pem \
+		TEMPORAL_TLS_CLIENT_KEY_PATH=$$tls/client-key.pem; \
 	export TIERSHIFT_REQUIRE_SERVICES=1 TEMPORAL_ADDRESS=$(CLUSTER_ADDRESS) TIERSHIFT_E2E_WORKERS=2 \
 		TIERSHIFT_TASK_QUEUE="tiershift-test-$$$$" SENDGRID_API_KEY= ; \
 	echo "$(GO) test -count=1 -timeout 20m -v $(E2E_PACKAGES)   (TEMPORAL_ADDRESS=$$TEMPORAL_ADDRESS, two workers)"; \

@@ -70,7 +70,7 @@ func (s *stack) checkPersonalData(partners []partnerfile.Row) {
 	if len(secrets) < len(partners) {
 		s.t.Fatalf("the file has %d names and addresses for %d partners", len(secrets), len(partners))
 	}
-	raw, err := client.Dial(client.Options{HostPort: temporaltest.Address(), Namespace: temporaltest.Namespace()})
+	raw, err := client.Dial(temporaltest.RawOptions(s.t))
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -170,8 +170,9 @@ func (s *stack) codecServerClient() client.Client {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	c, err := client.Dial(client.Options{HostPort: temporaltest.Address(), Namespace: temporaltest.Namespace(),
-		ConnectionOptions: client.ConnectionOptions{DialOptions: []grpc.DialOption{grpc.WithChainUnaryInterceptor(icpt)}}})
+	opts := temporaltest.RawOptions(s.t)
+	opts.ConnectionOptions.DialOptions = append(opts.ConnectionOptions.DialOptions, grpc.WithChainUnaryInterceptor(icpt))
+	c, err := client.Dial(opts)
 	if err != nil {
 		s.t.Fatal(err)
 	}

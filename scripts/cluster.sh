@@ -38,6 +38,12 @@ VISIBILITY_DB=temporal_visibility
 DYNAMIC_CONFIG=deploy/temporal/dynamicconfig/tiershift.yaml
 SERVICES=(frontend history matching worker)
 FRONTEND=$HOST:$BASE
+# CLUSTER_TLS=1: the frontend requires mTLS (certificates made by
+# internal/certtest/cmd/devcerts in $DIR/tls at each fresh start); every
+# client, the cluster's own worker service, the UI and the CLI calls here
+# present the client certificate.
+TLS=${CLUSTER_TLS:-0}
+TLS_DIR=$PWD/$DIR/tls
 
 # build: go install into a directory of its own (the server and the UI are
 # both called "server"), then rename; prints a line every 30 s meanwhile.
@@ -122,6 +128,7 @@ global:
   membership:
     maxJoinDuration: 30s
     broadcastAddress: "$HOST"
+$(tls_config)
   metrics:
     prometheus:
       framework: tally
@@ -157,9 +164,56 @@ YAML
 
 running() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
+tls_config() {
+	[ "$TLS" = 1 ] || return 0
+	cat <<YAML
+  tls:
+    frontend:
+      server:
+        certFile: $TLS_DIR/server.pem
+        keyFile: $TLS_DIR/server-key.pem
+        requireClientAuth: true
+        clientCaFiles: [$TLS_DIR/ca.pem]
+      client:
+        serverName: localhost
+        rootCaFiles: [$TLS_DIR/ca.pem]
+    systemWorker:
+      certFile: $TLS_DIR/client.pem
+      keyFile: $TLS_DIR/client-key.pem
+      client:
+        serverName: localhost
+        rootCaFiles: [$TLS_DIR/ca.pem]
+YAML
+}
+
+# The CLI, with the client certificate when the frontend requires one.
+tcli() {
+	if [ "$TLS" = 1 ]; then
+		"$BIN/temporal" "$@" --tls-cert-path "$TLS_DIR/client.pem" --tls-key-path "$TLS_DIR/client-key.pem" --tls-ca-path "$TLS_DIR/ca.pem"
+	else
+		"$BIN/temporal" "$@"
+	fi
+}
+
+# A running cluster is reused only in the TLS mode it was started in.
+check_mode() {
+	local have=0 svc
+	for svc in "${SERVICES[@]}"; do running "$DIR/pid/$svc" && have=1; done
+	if [ $have = 1 ]; then
+		if [ "$(cat "$DIR/tls-mode" 2>/dev/null || echo 0)" != "$TLS" ]; then
+			echo "the cluster runs with CLUSTER_TLS=$(cat "$DIR/tls-mode" 2>/dev/null || echo 0); stop it first (make cluster-down)" >&2
+			exit 1
+		fi
+	else
+		echo "$TLS" >"$DIR/tls-mode"
+		if [ "$TLS" = 1 ]; then go run ./internal/certtest/cmd/devcerts "$TLS_DIR"; fi
+	fi
+}
+
 up() {
 	build
 	mkdir -p "$DIR/log" "$DIR/pid"
+	check_mode
 	databases
 	local i=0 started=0
 	for svc in "${SERVICES[@]}"; do
@@ -174,16 +228,16 @@ up() {
 	done
 	echo -n "waiting for the frontend at $FRONTEND"
 	for _ in $(seq 1 120); do
-		if "$BIN/temporal" operator cluster health --address "$FRONTEND" >/dev/null 2>&1; then break; fi
+		if tcli operator cluster health --address "$FRONTEND" >/dev/null 2>&1; then break; fi
 		echo -n .; sleep 1
 	done
 	echo
-	"$BIN/temporal" operator cluster health --address "$FRONTEND" >/dev/null || { echo "the frontend did not come up; see $DIR/log/" >&2; exit 1; }
+	tcli operator cluster health --address "$FRONTEND" >/dev/null || { echo "the frontend did not come up; see $DIR/log/" >&2; exit 1; }
 	# The default namespace; the worker service's system namespace needs a
 	# moment, so retry.
 	for _ in $(seq 1 60); do
-		if "$BIN/temporal" operator namespace describe --address "$FRONTEND" --namespace default >/dev/null 2>&1; then break; fi
-		"$BIN/temporal" operator namespace create --address "$FRONTEND" --namespace default --retention "$RETENTION" >/dev/null 2>&1 || sleep 1
+		if tcli operator namespace describe --address "$FRONTEND" --namespace default >/dev/null 2>&1; then break; fi
+		tcli operator namespace create --address "$FRONTEND" --namespace default --retention "$RETENTION" >/dev/null 2>&1 || sleep 1
 	done
 	local args=()
 	while IFS='=' read -r name typ; do
@@ -191,7 +245,7 @@ up() {
 		[ -n "$name" ] && args+=(--name "$name" --type "$typ")
 	done <deploy/search-attributes.txt
 	for _ in $(seq 1 30); do
-		"$BIN/temporal" operator search-attribute create --address "$FRONTEND" --namespace default "${args[@]}" >/dev/null 2>&1 && break
+		tcli operator search-attribute create --address "$FRONTEND" --namespace default "${args[@]}" >/dev/null 2>&1 && break
 		sleep 1
 	done
 	if ! running "$DIR/pid/ui"; then
@@ -204,12 +258,14 @@ enableUi: true
 defaultNamespace: default
 cors:
   allowOrigins: ["http://$HOST:$UI_PORT"]
+$( [ "$TLS" = 1 ] && printf 'tls:\n  caFile: %s\n  certFile: %s\n  keyFile: %s\n  serverName: localhost\n' "$TLS_DIR/ca.pem" "$TLS_DIR/client.pem" "$TLS_DIR/client-key.pem" )
 YAML
 		"$BIN/temporal-ui-server" --root "$PWD" --config "$DIR/config/ui" --env cluster start >"$DIR/log/ui.log" 2>&1 &
 		echo $! >"$DIR/pid/ui"
 	fi
 	# make test-cluster stops, when it ends, a cluster that it started.
 	if [ $started = 1 ] && [ -n "${TIERSHIFT_STARTED_LOG:-}" ]; then echo "cluster" >>"$TIERSHIFT_STARTED_LOG"; fi
+	[ "$TLS" = 1 ] && echo "mTLS: TEMPORAL_TLS_SERVER_CA_CERT_PATH=$TLS_DIR/ca.pem TEMPORAL_TLS_CLIENT_CERT_PATH=$TLS_DIR/client.pem TEMPORAL_TLS_CLIENT_KEY_PATH=$TLS_DIR/client-key.pem"
 	echo "Temporal cluster: frontend $FRONTEND (TEMPORAL_ADDRESS=$FRONTEND), $SHARDS history shards, metrics on $HOST:$METRICS_BASE-$((METRICS_BASE + 3))"
 	echo "Temporal Web UI: http://$HOST:$UI_PORT"
 }

@@ -8,7 +8,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -16,13 +15,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/contrib/envconfig"
 	sdklog "go.temporal.io/sdk/log"
 
-	"github.com/tiershift/tiershift/codec"
 	"github.com/tiershift/tiershift/config"
 	"github.com/tiershift/tiershift/internal/servicetest"
+	"github.com/tiershift/tiershift/temporalx"
 )
 
 // DialTimeout bounds connecting and the health check, so a missing server
@@ -62,17 +63,20 @@ func Client(t testing.TB) client.Client {
 func dial(addr, namespace string) (client.Client, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), DialTimeout)
 	defer cancel()
-	// The same payload codec as the worker and the starter under test
-	// (TIERSHIFT_CODEC_KEY_FILE or TIERSHIFT_CODEC_KEYS, which make test
-	// sets): a test's worker must read what the starter encrypts.
+	// The same connection settings (envconfig: TLS, API key) and payload
+	// codec as the worker and the starter under test (TIERSHIFT_CODEC_KEY_FILE
+	// or TIERSHIFT_CODEC_KEYS, which make test sets): a test's worker must
+	// read what the starter encrypts, and make test-cluster dials with mTLS.
 	cfg, err := config.FromEnv()
 	if err != nil {
 		return nil, err
 	}
-	opts := client.Options{HostPort: addr, Namespace: namespace, Logger: quietLogger()}
-	if err := codec.Apply(cfg, &opts); err != nil && !errors.Is(err, codec.ErrNoKeys) {
+	cfg.TemporalAddress, cfg.TemporalNamespace = addr, namespace
+	opts, err := temporalx.ClientOptions(cfg, zerolog.Nop())
+	if err != nil {
 		return nil, err
 	}
+	opts.Logger = quietLogger()
 	c, err := client.DialContext(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", addr, err)
@@ -123,4 +127,21 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// RawOptions connects like Client (address, namespace, TLS or API key from
+// the environment) but without the payload codec, for tests that must see
+// what the server stores: ciphertext, never a partner's name.
+func RawOptions(t testing.TB) client.Options {
+	t.Helper()
+	cfg, err := config.FromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := cfg.Temporal.ToClientOptions(envconfig.ToClientOptionsRequest{})
+	if err != nil {
+		t.Fatalf("the Temporal connection to %s: %v", Address(), err)
+	}
+	o.HostPort, o.Namespace, o.Logger = Address(), Namespace(), quietLogger()
+	return o
 }
