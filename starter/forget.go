@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -172,7 +173,7 @@ func (e *opsEnv) withdrawAndWait(ctx context.Context, r store.EnrollmentRef, o f
 	id := uuid.NewString()
 	_, err := e.update(ctx, r.CampaignID, r.PartnerID, workflows.MessageWithdraw, id,
 		workflows.Withdraw{ID: id, Reason: "erasure: " + o.reason, Actor: o.actor})
-	if err != nil {
+	if err != nil && !errors.Is(err, errUpdatePending) { // accepted: wait for the close below
 		if closed, _ := e.closedWorkflow(ctx, r.CampaignID, r.PartnerID, err); !closed {
 			return fmt.Errorf("withdraw %s before erasing: %w", r.WorkflowID, err)
 		}

@@ -164,6 +164,11 @@ func runSignal(ctx context.Context, out, errOut io.Writer, o signalOptions, args
 
 	st, err := env.update(ctx, o.campaign, o.partner, workflows.MessageFacts, id,
 		workflows.FactsChanged{ID: id, Change: &change, Actor: o.actor})
+	if errors.Is(err, errUpdatePending) {
+		log.Warn().Str("change_id", id).Msg("update accepted, not yet answered")
+		pendingNotice(out, o.partner)
+		return nil
+	}
 	if err != nil {
 		if closed, msg := env.closedWorkflow(ctx, o.campaign, o.partner, err); closed {
 			fmt.Fprintf(out, "%s; the fact is recorded in Postgres.\n", msg)
@@ -210,25 +215,46 @@ func (e *opsEnv) requireEnrolled(ctx context.Context, campaignID, partnerID stri
 	return err
 }
 
+// errUpdatePending is an Update the workflow accepted (it is in its history
+// and will be applied) without answering within updateTimeout: the workflow
+// is busy with a step that must end first, e.g. an email whose worker died,
+// which Temporal retries after its timeout.
+var errUpdatePending = errors.New("the workflow accepted the change but is still busy with its current step")
+
 // update sends one Update to a partner's workflow and waits for its result.
+// It waits for acceptance first: once accepted, the change is durable, so a
+// slow answer is errUpdatePending, not a failure.
 func (e *opsEnv) update(ctx context.Context, campaignID, partnerID, name, id string, arg any) (workflows.Status, error) {
 	var st workflows.Status
-	uctx, cancel := context.WithTimeout(ctx, updateTimeout)
+	wait := e.updateWait
+	if wait == 0 {
+		wait = updateTimeout
+	}
+	uctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	h, err := e.tc.UpdateWorkflow(uctx, client.UpdateWorkflowOptions{
 		WorkflowID:   workflows.WorkflowID(campaignID, partnerID),
 		UpdateName:   name,
 		UpdateID:     id,
-		WaitForStage: client.WorkflowUpdateStageCompleted,
+		WaitForStage: client.WorkflowUpdateStageAccepted,
 		Args:         []any{arg},
 	})
 	if err != nil {
 		return st, err
 	}
 	if err := h.Get(uctx, &st); err != nil {
+		if uctx.Err() != nil && ctx.Err() == nil {
+			return st, errUpdatePending
+		}
 		return st, err
 	}
 	return st, nil
+}
+
+// pendingNotice tells the operator what an accepted but unanswered Update
+// means, so a busy workflow is not mistaken for a failed command.
+func pendingNotice(out io.Writer, partnerID string) {
+	fmt.Fprintf(out, "The workflow of partner %s accepted it and applies it when its current step ends (it is busy, e.g. retrying an email); `starter status` shows the result.\n", partnerID)
 }
 
 // closedWorkflow explains an Update that failed because the workflow is not
@@ -469,6 +495,12 @@ func steer(ctx context.Context, out, errOut io.Writer, t target, d decision) err
 	}
 	id := uuid.NewString()
 	st, err := env.update(ctx, t.campaign, t.partner, d.name, id, d.msg(id))
+	if errors.Is(err, errUpdatePending) {
+		env.log.Warn().Str(logging.CampaignID, t.campaign).Str(logging.PartnerID, t.partner).Str("message", d.name).
+			Str("id", id).Msg("update accepted, not yet answered")
+		pendingNotice(out, t.partner)
+		return nil
+	}
 	if err != nil {
 		if closed, why := env.closedWorkflow(ctx, t.campaign, t.partner, err); closed {
 			return fmt.Errorf("%s: nothing changed", why)

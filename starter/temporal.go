@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/rs/zerolog"
@@ -27,6 +28,8 @@ type opsEnv struct {
 	pool *pgxpool.Pool
 	st   *store.Store
 	tc   client.Client
+
+	updateWait time.Duration // how long update waits for an answer; 0: updateTimeout
 }
 
 // openOps reads the configuration, connects to Postgres and, if withTemporal,
