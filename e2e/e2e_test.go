@@ -227,7 +227,7 @@ func TestRehearsalCampaignSurvivesFaults(t *testing.T) {
 	s.checkAudit(partners)
 	s.checkVisibility(partners, rejected.PartnerID)
 	s.checkPersonalData(partners)
-	s.checkTLSRefusals()
+	s.checkTLSRefusals(partners[1].PartnerID)
 	if twoWorkers {
 		select {
 		case <-s.steady.done:

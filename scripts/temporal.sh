@@ -160,6 +160,10 @@ up() {
     --dynamic-config-value 'frontend.namespaceRPS=10000'
     --dynamic-config-value 'frontend.namespaceRPS.visibility=1000'
     --dynamic-config-value 'system.forceSearchAttributesCacheRefreshOnRead=true'
+    # Cohort commands (extend/exempt/withdraw --query) are batch operations:
+    # the server's default of one at a time per namespace refuses a second
+    # operator's, and make test's concurrent packages.
+    --dynamic-config-value 'frontend.MaxConcurrentBatchOperationPerNamespace=10'
   )
   # shellcheck disable=SC2206
   [ -n "${TEMPORAL_EXTRA_ARGS:-}" ] && args+=($TEMPORAL_EXTRA_ARGS)
