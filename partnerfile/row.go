@@ -6,7 +6,14 @@ package partnerfile
 
 import "github.com/tiershift/tiershift/program"
 
-// Row is one partner as the file describes it.
+// Row is one partner as the file describes it. It is one of three partner
+// types, each for a reason: Row carries where it came from (File, Line) for
+// located errors and lives in a package without I/O, so plan and preview can
+// use it with no database; store.Partner is the row as stored, with what
+// only the database knows (timestamps, facts changed since by messages);
+// contract.PartnerSnapshot is what a workflow records in its history, whose
+// JSON names recorded histories depend on. activities' TestOnePartnerAcrossTheLayers
+// keeps their shared fields the same.
 type Row struct {
 	// Line is the row's line number in the file (the header is line 1).
 	Line      int

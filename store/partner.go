@@ -12,7 +12,9 @@ import (
 	"github.com/tiershift/tiershift/program"
 )
 
-// Partner is one partner's contact and facts as stored now.
+// Partner is one partner's contact and facts as stored now: what the file
+// gave (partnerfile.Row, without its file and line) and what only the
+// database knows (timestamps, facts changed by messages since the import).
 type Partner struct {
 	PartnerID      string
 	Name           string

@@ -46,7 +46,11 @@ type CampaignRef struct {
 	CampaignID string `json:"campaign_id"`
 }
 
-// PartnerSnapshot is a partner's contact and facts as Postgres has them now.
+// PartnerSnapshot is a partner's contact and facts as Postgres has them now,
+// as a workflow records them in its history: its own type, not
+// store.Partner, because its JSON names are what recorded histories hold
+// (a change to the table must not change them) and the workflows package
+// must not import the store.
 type PartnerSnapshot struct {
 	PartnerID string        `json:"partner_id"`
 	Name      string        `json:"name"`
