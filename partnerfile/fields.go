@@ -1,6 +1,7 @@
 package partnerfile
 
 import (
+	"encoding/binary"
 	"fmt"
 	"strings"
 	"unicode"
@@ -134,14 +135,13 @@ func printableASCIIPrefix(s string) int {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
-		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		w := binary.LittleEndian.Uint64([]byte(s[i : i+8])) // one load: the conversion is not a copy
 		del := w ^ (0x7f * ones)
 		if (w|((w-0x20*ones)&^w)|((del-ones)&^del))&highs != 0 {
 			return i
 		}
 	}
-	for ; i < len(s) && s[i] >= 0x20 && s[i] < 0x7f; i++ {
+	for ; i < len(s) && s[i]-0x20 < 0x7f-0x20; i++ { // one unsigned comparison
 	}
 	return i
 }
