@@ -445,7 +445,7 @@ func (t *planTable) row(r partnerfile.Row, evs []program.TrackEvaluation, dl pla
 	b := t.buf[:0]
 	for i := range evs {
 		ev := &evs[i]
-		deadline := planTableDeadline(dl.at[i], dl.zone)
+		deadline := dl.tableText(i)
 		if t.tracked {
 			b = t.cells(b, r.PartnerID, ev.Track, ev.OldTier, ev.ExpectedTier, ev.NewTier, string(ev.Outcome), deadline)
 		} else {

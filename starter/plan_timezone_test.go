@@ -17,7 +17,11 @@ func TestPlanDeadlinesInPartnersZone(t *testing.T) {
 	partners := planWriteFile(t, t.TempDir(), "p.csv", "partner_id,name,email,country,tier,timezone\n"+
 		"FR-1,Un,un@x.example,FR,Professional,\n"+
 		"JP-1,Two,two@x.example,FR,Professional,Asia/Tokyo\n"+
-		"US-1,Three,three@x.example,US,Professional,\n")
+		"US-1,Three,three@x.example,US,Professional,\n"+
+		// Enterprise has nine months, not six: its last day is 2010-01-13,
+		// which ends at 23:59:59 PST (UTC-8), 08:59:59 the next morning in
+		// Paris (UTC+1 in January).
+		"FR-2,Deux,deux@x.example,FR,Enterprise,\n")
 	args := []string{"--program", vmwareProgram, "--partners", partners, "--at", "2009-09-01", "--launch", "2009-04-14"}
 
 	code, out, errOut := planRun(t, args...)
@@ -25,7 +29,8 @@ func TestPlanDeadlinesInPartnersZone(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	planWantAll(t, out, "DEADLINE",
-		"2009-10-14 08:59 Europe/Paris", "2009-10-14 15:59 Asia/Tokyo", "2009-10-13 23:59 America/Los_Angeles")
+		"2009-10-14 08:59 Europe/Paris", "2009-10-14 15:59 Asia/Tokyo", "2009-10-13 23:59 America/Los_Angeles",
+		"2010-01-14 08:59 Europe/Paris")
 
 	code, out, errOut = planRun(t, append(args, "--format", "csv")...)
 	if code != 0 {
@@ -35,9 +40,10 @@ func TestPlanDeadlinesInPartnersZone(t *testing.T) {
 		"FR-1": {"2009-10-14T08:59:59+02:00", "Europe/Paris"},
 		"JP-1": {"2009-10-14T15:59:59+09:00", "Asia/Tokyo"},
 		"US-1": {"2009-10-13T23:59:59-07:00", "America/Los_Angeles"},
+		"FR-2": {"2010-01-14T08:59:59+01:00", "Europe/Paris"},
 	}
 	recs := planCSVRecords(t, out)
-	if len(recs) != 4 {
+	if len(recs) != 5 {
 		t.Fatalf("records %v", recs)
 	}
 	for _, rec := range recs[1:] {
@@ -57,7 +63,7 @@ func TestPlanDeadlinesInPartnersZone(t *testing.T) {
 			TimeZone  string `json:"time_zone"`
 		} `json:"partners"`
 	}
-	if err := json.NewDecoder(strings.NewReader(out)).Decode(&got); err != nil || len(got.Partners) != 3 {
+	if err := json.NewDecoder(strings.NewReader(out)).Decode(&got); err != nil || len(got.Partners) != 4 {
 		t.Fatalf("json %v: %s", err, out)
 	}
 	for _, p := range got.Partners {

@@ -19,8 +19,20 @@ type planDeadlines struct {
 	loc    *time.Location // the program's zone
 	zone   string         // its name, "" for UTC
 	tracks map[string]*program.Program
-	// locs caches the partners' zones, which are few.
+	// locs caches the partners' zones, which are few; at caches each
+	// (track, old tier)'s deadline and text the table's text of each
+	// (deadline, zone): a million partners share a handful of each, and
+	// computing them per row cost plan ~10% of its time.
 	locs map[string]*time.Location
+	at   map[trackTier]time.Time
+	text map[instantZone]string
+}
+
+type trackTier struct{ track, tier string }
+
+type instantZone struct {
+	unix int64
+	zone string
 }
 
 // planDeadline is one partner's deadline per evaluation (one per track),
@@ -28,6 +40,15 @@ type planDeadlines struct {
 type planDeadline struct {
 	at   []time.Time
 	zone string
+	from *planDeadlines // caches the table's text
+}
+
+// tableText is the i-th deadline as plan's table shows it.
+func (dl planDeadline) tableText(i int) string {
+	if dl.from == nil {
+		return planTableDeadline(dl.at[i], dl.zone)
+	}
+	return dl.from.tableText(dl.at[i], dl.zone)
 }
 
 func newPlanDeadlines(p *program.Program, launch time.Time) (*planDeadlines, error) {
@@ -35,7 +56,8 @@ func newPlanDeadlines(p *program.Program, launch time.Time) (*planDeadlines, err
 	if err != nil {
 		return nil, err
 	}
-	d := &planDeadlines{launch: launch, loc: loc, zone: p.TimeZone, tracks: map[string]*program.Program{}, locs: map[string]*time.Location{}}
+	d := &planDeadlines{launch: launch, loc: loc, zone: p.TimeZone, tracks: map[string]*program.Program{}, locs: map[string]*time.Location{},
+		at: map[trackTier]time.Time{}, text: map[instantZone]string{}}
 	for _, tp := range p.TrackPrograms() {
 		d.tracks[tp.Name] = tp.Program
 	}
@@ -60,17 +82,33 @@ func (d *planDeadlines) forRow(at []time.Time, r partnerfile.Row, evs []program.
 	}
 	at = at[:0]
 	for _, ev := range evs {
-		dl, err := d.tracks[ev.Track].DeadlineIn(ev.OldTier, d.launch, d.loc)
-		if err != nil {
-			return planDeadline{}, fmt.Errorf("%s:%d: %w", r.File, r.Line, err)
+		key := trackTier{ev.Track, ev.OldTier}
+		dl, ok := d.at[key]
+		if !ok {
+			var err error
+			if dl, err = d.tracks[ev.Track].DeadlineIn(ev.OldTier, d.launch, d.loc); err != nil {
+				return planDeadline{}, fmt.Errorf("%s:%d: %w", r.File, r.Line, err)
+			}
+			d.at[key] = dl
 		}
 		at = append(at, dl.In(loc))
 	}
-	return planDeadline{at: at, zone: zone}, nil
+	return planDeadline{at: at, zone: zone, from: d}, nil
 }
 
 // planTableDeadline is a deadline as plan's table shows it:
 // "2010-01-14 23:59 Europe/Paris".
 func planTableDeadline(t time.Time, zone string) string {
 	return t.Format("2006-01-02 15:04") + " " + zone
+}
+
+// tableText is planTableDeadline, formatted once per deadline and zone.
+func (d *planDeadlines) tableText(t time.Time, zone string) string {
+	key := instantZone{t.Unix(), zone}
+	if s, ok := d.text[key]; ok {
+		return s
+	}
+	s := planTableDeadline(t, zone)
+	d.text[key] = s
+	return s
 }
