@@ -20,6 +20,9 @@ import (
 // says so: a transition busy with a step that must end first.
 func updateProbe(ctx workflow.Context, release bool) error {
 	var done bool
+	if err := workflow.SetQueryHandler(ctx, "ready", func() (bool, error) { return true, nil }); err != nil {
+		return err
+	}
 	if err := workflow.SetUpdateHandler(ctx, workflows.MessageFacts, func(ctx workflow.Context, _ workflows.FactsChanged) (workflows.Status, error) {
 		if err := workflow.Await(ctx, func() bool { return release }); err != nil {
 			return workflows.Status{}, err
@@ -45,7 +48,7 @@ func TestUpdateTellsAcceptedFromAnswered(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(w.Stop)
-	e := &opsEnv{tc: c, updateWait: 3 * time.Second}
+	e := &opsEnv{tc: c, updateWait: 5 * time.Second}
 	ctx := context.Background()
 	campaign := "upd-" + uuid.NewString()[:8]
 	start := func(partner, q string, release bool) {
@@ -55,6 +58,16 @@ func TestUpdateTellsAcceptedFromAnswered(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = c.TerminateWorkflow(context.Background(), run.GetID(), "", "test over") })
+		if q != queue {
+			return
+		}
+		// A worker has run the workflow's first task (a Query needs one), so
+		// the Update's wait measures the workflow, not the worker's start.
+		qctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		if _, err := c.QueryWorkflow(qctx, run.GetID(), "", "ready"); err != nil {
+			t.Fatalf("the probe workflow never ran: %v", err)
+		}
 	}
 	send := func(partner string) (workflows.Status, error) {
 		id := uuid.NewString()
