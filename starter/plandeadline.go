@@ -19,10 +19,10 @@ type planDeadlines struct {
 	loc    *time.Location // the program's zone
 	zone   string         // its name, "" for UTC
 	tracks map[string]*program.Program
-	// locs caches the partners' zones, which are few; at caches each
-	// (track, old tier)'s deadline and text the table's text of each
-	// (deadline, zone): a million partners share a handful of each, and
-	// computing them per row cost plan ~10% of its time.
+	// Caches, since a million partners share a handful of each and
+	// computing them per row cost plan ~10% of its time: locs holds the
+	// partners' zones, at each (track, old tier)'s deadline, text the
+	// table's text of each (deadline, zone).
 	locs map[string]*time.Location
 	at   map[trackTier]time.Time
 	text map[instantZone]string
@@ -40,14 +40,11 @@ type instantZone struct {
 type planDeadline struct {
 	at   []time.Time
 	zone string
-	from *planDeadlines // caches the table's text
+	from *planDeadlines // forRow's, whose cache holds the table's text
 }
 
 // tableText is the i-th deadline as plan's table shows it.
 func (dl planDeadline) tableText(i int) string {
-	if dl.from == nil {
-		return planTableDeadline(dl.at[i], dl.zone)
-	}
 	return dl.from.tableText(dl.at[i], dl.zone)
 }
 
