@@ -15,6 +15,12 @@
 #   BENCH_WAVE_GRACE="4 minutes"         launch to deadline: long enough to launch and announce all
 #   BENCH_WAVE_REMINDERS="[1 minute]"    reminders before the deadline ("[]" for none)
 #   BENCH_WAVE_TIMEOUT=1800              seconds after the deadline before giving up
+#   BENCH_WAVE_WORKERS="1"               worker processes per wave run ("1 2": one run each)
+#   BENCH_WAVE_YARDSTICK=1               after each wave, tools/benchwave on a fresh server of the same kind (0: skip)
+#   BENCH_TEMPORAL=dev                   the wave's server: dev (start-dev, in memory) or cluster
+#                                        (scripts/cluster.sh: 4 services on PostgreSQL, 8 shards, a fresh
+#                                        one per run in .dev/bench-cluster and databases BENCH_DB_temporal*)
+#   BENCH_CLUSTER_PORT_BASE=7350         that cluster's frontend port (the next 8, and +10..+14, too)
 #   BENCH_STEADY_SECONDS=240             each worker sample (>= 2 min: Go forces a GC every 2 min)
 #   BENCH_STEADY_N=100000                workflows asleep for the steady-state section (worker defaults)
 #   BENCH_PLAN_N=1000000                 partners for `starter plan` (VMware, and Red Hat's three tracks)
@@ -36,6 +42,10 @@ WAVE_RATES=${BENCH_WAVE_RATES:-0 100}
 WAVE_GRACE=${BENCH_WAVE_GRACE:-4 minutes}
 WAVE_REMINDERS=${BENCH_WAVE_REMINDERS:-[1 minute]}
 WAVE_TIMEOUT=${BENCH_WAVE_TIMEOUT:-1800}
+WAVE_WORKERS=${BENCH_WAVE_WORKERS:-1}
+WAVE_YARDSTICK=${BENCH_WAVE_YARDSTICK:-1}
+TEMPORAL_KIND=${BENCH_TEMPORAL:-dev}
+CLUSTER_BASE=${BENCH_CLUSTER_PORT_BASE:-7350}
 STEADY_SECONDS=${BENCH_STEADY_SECONDS:-240}
 STEADY_N=${BENCH_STEADY_N:-100000}
 PLAN_N=${BENCH_PLAN_N:-1000000}
@@ -58,6 +68,7 @@ cleanup() {
 	local p
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+	[ "$TEMPORAL_KIND" != cluster ] || bench_cluster down >/dev/null 2>&1 || true
 	rm -rf "$W"
 }
 trap cleanup EXIT
@@ -78,6 +89,7 @@ go build -o "$W/worker" ./worker
 go build -o "$W/genpartners" ./tools/genpartners
 go build -o "$W/benchstart" ./tools/benchstart
 go build -o "$W/sendgridstub" ./internal/sendgridstub/cmd/sendgridstub
+go build -o "$W/benchwave" ./tools/benchwave
 [ -x bin/temporal ] || scripts/temporal.sh build
 
 fresh_db() {
@@ -107,6 +119,47 @@ temporal_up() { # $1 = memory|file
 	done
 	log "Temporal dev server on $TADDR did not come up"; cat "$W/temporal.log" >&2; return 1
 }
+# The wave's server (BENCH_TEMPORAL): the dev server in memory, or a fresh
+# cluster of scripts/cluster.sh beside make's (its own directory, ports and
+# databases). SERVER_PIDS are its processes, whose CPU the wave rows report.
+SERVER_PIDS=()
+CLUSTER_DIR_REL=.dev/bench-cluster
+bench_cluster() {
+	CLUSTER_DIR=$CLUSTER_DIR_REL CLUSTER_PORT_BASE=$CLUSTER_BASE CLUSTER_UI_PORT=$((CLUSTER_BASE + 10)) \
+		CLUSTER_METRICS_BASE=$((CLUSTER_BASE + 11)) CLUSTER_DB=${BENCH_DB}_temporal \
+		CLUSTER_VISIBILITY_DB=${BENCH_DB}_temporal_visibility CLUSTER_TLS=0 scripts/cluster.sh "$@"
+}
+wave_server_up() {
+	if [ "$TEMPORAL_KIND" = dev ]; then
+		temporal_up memory
+		SERVER_PIDS=("$TEMPORAL_PID")
+		return
+	fi
+	bench_cluster down >/dev/null 2>&1 || true
+	psql_root -c "DROP DATABASE IF EXISTS ${BENCH_DB}_temporal" -c "DROP DATABASE IF EXISTS ${BENCH_DB}_temporal_visibility" 2>/dev/null
+	bench_cluster up >"$W/cluster-up.log" 2>&1 || { cat "$W/cluster-up.log" >&2; return 1; }
+	SERVER_PIDS=()
+	local svc
+	for svc in frontend history matching worker; do SERVER_PIDS+=("$(cat "$CLUSTER_DIR_REL/pid/$svc")"); done
+}
+wave_server_down() {
+	if [ "$TEMPORAL_KIND" = dev ]; then temporal_down; else bench_cluster down >/dev/null; fi
+	SERVER_PIDS=()
+}
+case $TEMPORAL_KIND in
+dev) WADDR=$TADDR ;;
+cluster) WADDR=127.0.0.1:$CLUSTER_BASE; bench_cluster build ;;
+*) log "BENCH_TEMPORAL=$TEMPORAL_KIND: want dev or cluster"; exit 2 ;;
+esac
+
+# jiffies PID...: the CPU time (user + system, in clock ticks) of the
+# processes so far; busy: the whole machine's, from /proc/stat.
+jiffies() { local p t=0; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo $t; }
+busy() { awk '/^cpu /{print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
+ticks() { awk -v a="$1" -v t="$(getconf CLK_TCK)" 'BEGIN{printf "%.1f", a/t}'; }
+# sleep_until EPOCH: returns at that second (at once if it has passed).
+sleep_until() { local d; d=$(awk -v e="$1" -v n="$(secs)" 'BEGIN{d = e - n; print (d > 0 ? d : 0)}'); sleep "$d"; }
+
 temporal_down() {
 	[ -n "$TEMPORAL_PID" ] || return 0
 	kill "$TEMPORAL_PID" 2>/dev/null || true
@@ -214,57 +267,66 @@ if ! skipped wave; then
 		examples/rehearsal/program.yaml >"$wprog"
 	grace_s=$(( $(date -u -d "1970-01-01 + $WAVE_GRACE" +%s) ))
 	"$W/genpartners" -n "$WAVE_N" -program "$wprog" -seed 4 >"$W/wave.csv"
+	for nw in $WAVE_WORKERS; do
 	for rate in $WAVE_RATES; do
 		fresh_db
-		temporal_up memory
+		wave_server_up
 		"$W/sendgridstub" -addr $STUB_ADDR >"$W/stub.log" 2>&1 &
 		stub=$!; PIDS+=("$stub")
 		q=bench-wave-$rate
-		TIERSHIFT_TASK_QUEUE=$q TIERSHIFT_EMAIL_RATE=$rate SENDGRID_API_KEY=bench SENDGRID_API_URL=http://$STUB_ADDR \
-			/usr/bin/time -v -o "$W/worker.time" "$W/worker" >"$W/worker.log" 2>&1 &
-		wtime=$!; PIDS+=("$wtime")
+		label="deadline wave $WAVE_N, $TEMPORAL_KIND server, $nw worker process(es), TIERSHIFT_EMAIL_RATE=$rate"
+		wtimes=() wpids=()
+		for k in $(seq "$nw"); do
+			TEMPORAL_ADDRESS=$WADDR TIERSHIFT_TASK_QUEUE=$q TIERSHIFT_EMAIL_RATE=$rate SENDGRID_API_KEY=bench SENDGRID_API_URL=http://$STUB_ADDR \
+				/usr/bin/time -v -o "$W/worker$k.time" "$W/worker" >"$W/worker$k.log" 2>&1 &
+			wtimes+=($!); PIDS+=($!)
+		done
 		sleep 3
-		wpid=$(pgrep -P "$wtime" -f "$W/worker" | awk 'NR == 1')
+		for t in "${wtimes[@]}"; do wpids+=("$(pgrep -P "$t" -f "$W/worker" | awk 'NR == 1')"); done
 		"$W/starter" import --campaign bench-wave --program "$wprog" "$W/wave.csv" >/dev/null
 		launch_at=$(date -u -d '+20 seconds' +%Y-%m-%dT%H:%M:%SZ)
 		t_launch=$(secs)
-		TIERSHIFT_TASK_QUEUE=$q "$W/starter" launch --campaign bench-wave --program "$wprog" --launch-at "$launch_at" \
+		TEMPORAL_ADDRESS=$WADDR TIERSHIFT_TASK_QUEUE=$q "$W/starter" launch --campaign bench-wave --program "$wprog" --launch-at "$launch_at" \
 			--concurrency 32 >/dev/null 2>"$W/launch.err"
 		launch_s=$(dt "$t_launch" "$(secs)")
 		deadline_epoch=$(( $(date -u -d "$launch_at" +%s) + grace_s ))
-		# Steady state: sample the worker once every partner is announced (its
-		# notified email handed over) and asleep until its reminder or deadline.
+		# Steady state: sample the workers once every partner is announced
+		# (its notified email handed over) and asleep until its reminder or
+		# deadline.
 		until [ "$(bpsql -c "SELECT count(*) FROM enrollments WHERE campaign_id='bench-wave' AND stage NOT IN ('enrolled', 'waiting-launch')")" -ge "$WAVE_N" ] &&
 			[ "$(bpsql -c "SELECT count(*) FROM emails WHERE campaign_id='bench-wave' AND status='pending'")" = 0 ]; do
 			[ "$(date +%s)" -lt "$deadline_epoch" ] || { log "announcements not done by the deadline: raise BENCH_WAVE_GRACE"; break; }
 			sleep 1
 		done
 		announced_s=$(dt "$t_launch" "$(secs)")
-		row "deadline wave $WAVE_N, TIERSHIFT_EMAIL_RATE=$rate: launch, then every partner announced" "launch $launch_s s, all announced $announced_s s after the launch began" \
+		row "$label: launch, then every partner announced" "launch $launch_s s, all announced $announced_s s after the launch began" \
 			"\`bin/starter launch --concurrency 32\` with bin/worker running; enrollments past waiting-launch and no email pending"
-		tck=$(getconf CLK_TCK)
-		read -r u0 s0 < <(awk '{print $14, $15}' "/proc/$wpid/stat")
+		j0=$(jiffies "${wpids[@]}")
 		rss_max=0
 		for _ in $(seq "$STEADY_SECONDS"); do
-			r=$(awk '/VmRSS/{print $2}' "/proc/$wpid/status"); [ "$r" -gt "$rss_max" ] && rss_max=$r
+			r=0; for p in "${wpids[@]}"; do r=$((r + $(awk '/VmRSS/{print $2}' "/proc/$p/status"))); done
+			[ "$r" -gt "$rss_max" ] && rss_max=$r
 			sleep 1
 		done
-		read -r u1 s1 < <(awk '{print $14, $15}' "/proc/$wpid/stat")
-		steady_cpu=$(awk -v a=$((u1 + s1 - u0 - s0)) -v t="$tck" -v s="$STEADY_SECONDS" 'BEGIN{printf "%.2f%%", 100*a/t/s}')
+		j1=$(jiffies "${wpids[@]}")
+		steady_cpu=$(awk -v a=$((j1 - j0)) -v t="$(getconf CLK_TCK)" -v s="$STEADY_SECONDS" 'BEGIN{printf "%.2f%%", 100*a/t/s}')
 		sleeping=$(bpsql -c "SELECT count(*) FROM enrollments WHERE campaign_id='bench-wave' AND stage <> 'done'")
 		row "steady state, $sleeping workflows asleep on timers ($STEADY_SECONDS s)" "worker CPU $steady_cpu of one core, RSS up to $((rss_max / 1024)) MB" \
 			"samples of /proc/PID/stat and VmRSS of bin/worker, 1 s apart"
-		# The wave: poll until every outcome is written and every email handed over.
+		# The wave, from the deadline: poll until every outcome is written and
+		# every email handed over, and count the CPU it took.
+		[ "$(date +%s)" -lt "$deadline_epoch" ] || log "the steady-state sample ran past the deadline: the wave's CPU figures start late"
+		sleep_until "$deadline_epoch"
+		cw0=$(jiffies "${wpids[@]}") cs0=$(jiffies "${SERVER_PIDS[@]}") cb0=$(busy)
 		maxconn=0
-		expected_emails=0
 		until [ "$(bpsql -c "SELECT count(*) FROM enrollments WHERE campaign_id='bench-wave' AND stage='done'")" -ge "$WAVE_N" ] &&
-			[ "$(bpsql -c "SELECT count(*) FROM emails WHERE campaign_id='bench-wave' AND status='pending'")" = 0 ] &&
-			[ "$(date +%s)" -gt "$deadline_epoch" ]; do
+			[ "$(bpsql -c "SELECT count(*) FROM emails WHERE campaign_id='bench-wave' AND status='pending'")" = 0 ]; do
 			c=$(bpsql -c "SELECT count(*) FROM pg_stat_activity WHERE datname='$BENCH_DB'")
 			[ "$c" -gt "$maxconn" ] && maxconn=$c
 			if [ "$(date +%s)" -gt $((deadline_epoch + WAVE_TIMEOUT)) ]; then log "wave did not finish in $WAVE_TIMEOUT s"; break; fi
 			sleep 1
 		done
+		cw1=$(jiffies "${wpids[@]}") cs1=$(jiffies "${SERVER_PIDS[@]}") cb1=$(busy)
 		last_done=$(bpsql -c "SELECT extract(epoch FROM max(updated_at) - min(deadline)) FROM enrollments WHERE campaign_id='bench-wave' AND stage='done'")
 		last_mail=$(bpsql -c "SELECT extract(epoch FROM max(sent_at)) - $deadline_epoch FROM emails WHERE campaign_id='bench-wave' AND kind='outcome'")
 		emails=$(bpsql -c "SELECT count(*) FROM emails WHERE campaign_id='bench-wave'")
@@ -273,19 +335,55 @@ if ! skipped wave; then
 		outcomes=$(bpsql -c "SELECT count(*) FROM emails WHERE campaign_id='bench-wave' AND kind='outcome'")
 		stub_msgs=$(grep -c ' dedupe=' "$W/stub.log" || true)
 		stub_keys=$(grep -o ' dedupe=[^ ]*' "$W/stub.log" | sort -u | wc -l)
-		kill -INT "$wpid"; wait "$wtime" || true
-		cpu=$(awk -F': ' '/User time/{u=$2} /System time/{s=$2} END{printf "%.1f", u+s}' "$W/worker.time")
-		rss=$(awk -F': ' '/Maximum resident/{printf "%d", $2/1024}' "$W/worker.time")
-		row "deadline wave $WAVE_N, TIERSHIFT_EMAIL_RATE=$rate: last outcome written" "$(printf %.1f "$last_done") s after the deadline" \
+		for p in "${wpids[@]}"; do kill -INT "$p"; done
+		for t in "${wtimes[@]}"; do wait "$t" || true; done
+		cpu=$(cat "$W"/worker*.time | awk -F': ' '/User time/{u+=$2} /System time/{s+=$2} END{printf "%.1f", u+s}')
+		rss=$(cat "$W"/worker*.time | awk -F': ' '/Maximum resident/{if ($2 > m) m = $2} END{printf "%d", m/1024}')
+		rm -f "$W"/worker*.time
+		wave_s=$(awk -v a="$last_done" -v b="$last_mail" 'BEGIN{printf "%.1f", (a > b ? a : b)}')
+		row "$label: last outcome written" "$(printf %.1f "$last_done") s after the deadline" \
 			"max(enrollments.updated_at) - deadline, stage done ($WAVE_N/$WAVE_N)"
-		row "deadline wave $WAVE_N, TIERSHIFT_EMAIL_RATE=$rate: last outcome email handed over" "$(printf %.1f "$last_mail") s after the deadline" \
+		row "$label: last outcome email handed over" "$(printf %.1f "$last_mail") s after the deadline" \
 			"max(emails.sent_at) of kind outcome - deadline"
-		row "deadline wave $WAVE_N, TIERSHIFT_EMAIL_RATE=$rate: emails" "$emails rows, $distinct distinct (workflow, step), $notsent not sent, $outcomes outcomes; stand-in got $stub_msgs messages, $stub_keys distinct dedupe keys" \
+		row "$label: the wave" "$wave_s s, $(div "$WAVE_N" "$wave_s") partners/s" "the later of the two above"
+		row "$label: CPU during the wave" "workers $(ticks $((cw1 - cw0))) s, Temporal $(ticks $((cs1 - cs0))) s, the rest (PostgreSQL, this script) $(ticks $((cb1 - cb0 - cw1 + cw0 - cs1 + cs0))) s; machine $(awk -v b=$((cb1 - cb0)) -v t="$(getconf CLK_TCK)" -v s="$wave_s" -v n="$(nproc)" 'BEGIN{printf "%.0f%%", 100*b/t/s/n}') busy" \
+			"/proc/PID/stat of the workers and the server's processes, /proc/stat, from the deadline to the poll that saw the wave done"
+		row "$label: emails" "$emails rows, $distinct distinct (workflow, step), $notsent not sent, $outcomes outcomes; stand-in got $stub_msgs messages, $stub_keys distinct dedupe keys" \
 			"emails table; sendgridstub log"
-		row "deadline wave $WAVE_N, TIERSHIFT_EMAIL_RATE=$rate: worker (whole run)" "CPU $cpu s, peak RSS $rss MB, up to $maxconn Postgres connections" \
+		row "$label: workers (whole run)" "CPU $cpu s, peak RSS $rss MB (largest process), up to $maxconn Postgres connections" \
 			"\`/usr/bin/time -v bin/worker\`; max of pg_stat_activity sampled each second"
 		kill "$stub" 2>/dev/null; wait "$stub" 2>/dev/null || true
-		temporal_down
+		wave_server_down
+		[ "$WAVE_YARDSTICK" = 1 ] || continue
+		# The yardstick: the wave's shape and nothing else (tools/benchwave),
+		# on a fresh server of the same kind, in as many worker processes, all
+		# due at once after a lead as long as tiershift's launch took and more.
+		wave_server_up
+		bq=bench-yardstick
+		bpids=()
+		for k in $(seq "$nw"); do
+			"$W/benchwave" -address "$WADDR" -queue $bq -serve >"$W/benchwave$k.log" 2>&1 &
+			bpids+=($!); PIDS+=($!)
+		done
+		sleep 3
+		lead=$(awk -v l="$launch_s" 'BEGIN{printf "%d", 30 + 1.5 * l}')
+		at_epoch=$(( $(date +%s) + lead ))
+		at=$(date -u -d "@$at_epoch" +%Y-%m-%dT%H:%M:%SZ)
+		"$W/benchwave" -address "$WADDR" -queue $bq -n "$WAVE_N" -at "$at" -workers 0 >"$W/yardstick.out" 2>&1 &
+		ys=$!
+		sleep_until "$at_epoch"
+		cw0=$(jiffies "${bpids[@]}") cs0=$(jiffies "${SERVER_PIDS[@]}") cb0=$(busy)
+		wait "$ys" || { cat "$W/yardstick.out" >&2; exit 1; }
+		cw1=$(jiffies "${bpids[@]}") cs1=$(jiffies "${SERVER_PIDS[@]}") cb1=$(busy)
+		for p in "${bpids[@]}"; do kill -INT "$p"; wait "$p" || true; done
+		y_s=$(sed -n 's/.*last closed \([0-9.]*\) s after.*/\1/p' "$W/yardstick.out")
+		row "$label: yardstick" "$y_s s, $(div "$WAVE_N" "$y_s") partners/s" \
+			"\`benchwave -serve\` × $nw, then \`benchwave -address $WADDR -n $WAVE_N -at <now + $lead s> -workers 0\`, on a fresh $TEMPORAL_KIND server"
+		row "$label: yardstick CPU" "workers $(ticks $((cw1 - cw0))) s, Temporal $(ticks $((cs1 - cs0))) s, the rest $(ticks $((cb1 - cb0 - cw1 + cw0 - cs1 + cs0))) s; machine $(awk -v b=$((cb1 - cb0)) -v t="$(getconf CLK_TCK)" -v s="$y_s" -v n="$(nproc)" 'BEGIN{printf "%.0f%%", 100*b/t/s/n}') busy" \
+			"as for the wave"
+		row "$label: **wave / yardstick**" "**$(pct "$y_s" "$wave_s")** (target ≥ 80%)" "yardstick seconds / wave seconds"
+		wave_server_down
+	done
 	done
 fi
 
@@ -374,7 +472,7 @@ fi
 	echo
 	echo "## $(date -u '+%Y-%m-%d %H:%M UTC') — $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo ' (with uncommitted changes)')"
 	echo
-	echo "Machine: \`nproc\` = $(nproc); $(free -g | awk '/^Mem:/{print $2 " GB RAM (free -g)"}'); $(uname -sr); $(psql -X -At "$BENCH_URL" -c 'show server_version' | cut -d' ' -f1) PostgreSQL; Temporal CLI $(bin/temporal --version 2>/dev/null | awk '{print $3}') dev server on port $TPORT."
+	echo "Machine: \`nproc\` = $(nproc); $(free -g | awk '/^Mem:/{print $2 " GB RAM (free -g)"}'); $(uname -sr); $(psql -X -At "$BENCH_URL" -c 'show server_version' | cut -d' ' -f1) PostgreSQL; Temporal CLI $(bin/temporal --version 2>/dev/null | awk '{print $3}') dev server on port $TPORT; the wave's server: $TEMPORAL_KIND$( [ "$TEMPORAL_KIND" = cluster ] && echo " (scripts/cluster.sh: Temporal server $(sed -n 's/^TEMPORAL_SERVER_VERSION=//p' scripts/cluster.sh), 4 services, 8 history shards, PostgreSQL)")."
 	# Worker settings taken from the environment change the figures: say so.
 	wenv=$(env | grep -E '^TIERSHIFT_(STICKY|WORKFLOW_POLLERS|ACTIVITY_POLLERS|MAX_CONCURRENT|DB_MAX_CONNS)' | sort | tr '\n' ' ' || true)
 	if [ -n "${TIERSHIFT_CODEC_KEYS:-}${TIERSHIFT_CODEC_KEY_FILE:-}" ]; then
@@ -383,7 +481,7 @@ fi
 		echo "Payload codec: off (payloads in clear)."
 	fi
 	echo "Load average when the run ended: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine slows every figure)."
-	echo "Sizes: import $IMPORT_SIZES; launch $LAUNCH_N; wave $WAVE_N; steady $STEADY_N; plan $PLAN_N. Command: \`${wenv}BENCH_IMPORT_SIZES=\"$IMPORT_SIZES\" BENCH_LAUNCH_N=$LAUNCH_N BENCH_WAVE_N=$WAVE_N BENCH_STEADY_N=$STEADY_N BENCH_STEADY_SECONDS=$STEADY_SECONDS BENCH_WAVE_RATES=\"$WAVE_RATES\" BENCH_WAVE_GRACE=\"$WAVE_GRACE\" BENCH_WAVE_REMINDERS=\"$WAVE_REMINDERS\" BENCH_WAVE_TIMEOUT=$WAVE_TIMEOUT BENCH_SKIP=\"${BENCH_SKIP:-}\" scripts/bench.sh\`"
+	echo "Sizes: import $IMPORT_SIZES; launch $LAUNCH_N; wave $WAVE_N; steady $STEADY_N; plan $PLAN_N. Command: \`${wenv}BENCH_IMPORT_SIZES=\"$IMPORT_SIZES\" BENCH_LAUNCH_N=$LAUNCH_N BENCH_WAVE_N=$WAVE_N BENCH_STEADY_N=$STEADY_N BENCH_STEADY_SECONDS=$STEADY_SECONDS BENCH_WAVE_RATES=\"$WAVE_RATES\" BENCH_WAVE_GRACE=\"$WAVE_GRACE\" BENCH_WAVE_REMINDERS=\"$WAVE_REMINDERS\" BENCH_WAVE_TIMEOUT=$WAVE_TIMEOUT BENCH_WAVE_WORKERS=\"$WAVE_WORKERS\" BENCH_TEMPORAL=$TEMPORAL_KIND BENCH_SKIP=\"${BENCH_SKIP:-}\" scripts/bench.sh\`"
 	echo
 	echo "| figure | result | exact command |"
 	echo "|---|---|---|"

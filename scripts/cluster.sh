@@ -13,15 +13,17 @@
 # TIERSHIFT_STARTED_LOG, if set, names a file to which `up` appends "cluster"
 # when it started any service (scripts/stack.sh stop-started then stops it).
 #
-# Everything lives in .dev/cluster/ (configs, logs, PIDs). Ports and names can
-# be changed with the variables below; docker-compose.yml mirrors this file's
+# Everything lives in .dev/cluster/ (configs, logs, PIDs; CLUSTER_DIR, a path
+# relative to the repository, moves it). Ports and names can be changed with
+# the variables below, so a second cluster (scripts/bench.sh's) can run
+# beside make's; docker-compose.yml mirrors this file's
 # versions, dynamic config and search attributes (internal/deploytest checks).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 TEMPORAL_SERVER_VERSION=v1.29.1
 TEMPORAL_UI_VERSION=v2.42.1
-DIR=.dev/cluster
+DIR=${CLUSTER_DIR:-.dev/cluster}
 BIN=$PWD/bin
 HOST=${CLUSTER_HOST:-127.0.0.1}
 BASE=${CLUSTER_PORT_BASE:-7240}          # frontend gRPC; the others follow it
@@ -33,8 +35,8 @@ DB_USER=${CLUSTER_DB_USER:-temporal}
 DB_PASSWORD=${CLUSTER_DB_PASSWORD:-temporal}
 DB_HOST=${CLUSTER_DB_HOST:-127.0.0.1}
 DB_PORT=${CLUSTER_DB_PORT:-5432}
-DB=temporal
-VISIBILITY_DB=temporal_visibility
+DB=${CLUSTER_DB:-temporal}
+VISIBILITY_DB=${CLUSTER_VISIBILITY_DB:-temporal_visibility}
 DYNAMIC_CONFIG=deploy/temporal/dynamicconfig/tiershift.yaml
 SERVICES=(frontend history matching worker)
 FRONTEND=$HOST:$BASE

@@ -10,6 +10,15 @@
 //
 // It prints one line: the seconds from the deadline until the last workflow
 // closed, and the partners per second that makes.
+//
+// Workers in processes of their own, as tiershift's bench runs its workers:
+//
+//	benchwave -address ... -queue wave-base -serve &   # once per worker process
+//	benchwave -address ... -queue wave-base -n 20000 -in 200s -workers 0
+//
+// Its workers are set up as bin/worker's defaults set up tiershift's
+// (config.Default*: a sticky cache of 2,000, a 10 s sticky timeout, 8
+// workflow task pollers), so the two differ in the work and nothing else.
 package main
 
 import (
@@ -18,7 +27,9 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/signal"
 	"sync"
+	"syscall"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -26,6 +37,8 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/tiershift/tiershift/config"
 )
 
 // Input is one baseline workflow's deadline and the queue of its activity.
@@ -58,15 +71,25 @@ func main() {
 	queue := flag.String("queue", "wave-baseline", "workflow task queue (the activity queue is QUEUE-activity)")
 	n := flag.Int("n", 2000, "workflows due at the same deadline")
 	in := flag.Duration("in", time.Minute, "time from now to the deadline: long enough to start all N")
-	workers := flag.Int("workers", 1, "workers polling both queues (in this process)")
+	workers := flag.Int("workers", 1, "workers polling both queues in this process (0: start and wait only)")
+	serve := flag.Bool("serve", false, "run one worker until SIGINT or SIGTERM; start nothing")
+	at := flag.String("at", "", "the deadline as an RFC 3339 time, instead of -in (a script that samples CPU at it knows it)")
 	flag.Parse()
-	if err := run(*address, *queue, *n, *in, *workers); err != nil {
+	if *at != "" {
+		t, err := time.Parse(time.RFC3339, *at)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "benchwave: -at:", err)
+			os.Exit(2)
+		}
+		*in = time.Until(t)
+	}
+	if err := run(*address, *queue, *n, *in, *workers, *serve); err != nil {
 		fmt.Fprintln(os.Stderr, "benchwave:", err)
 		os.Exit(1)
 	}
 }
 
-func run(address, queue string, n int, in time.Duration, workers int) error {
+func run(address, queue string, n int, in time.Duration, workers int, serve bool) error {
 	// Warnings only: the SDK's debug lines would cost the baseline what
 	// tiershift's worker (at warn in the bench) does not pay.
 	logger := sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
@@ -75,20 +98,51 @@ func run(address, queue string, n int, in time.Duration, workers int) error {
 		return err
 	}
 	defer c.Close()
-	activityQueue := queue + "-activity"
-	for range workers {
-		w := worker.New(c, queue, worker.Options{MaxConcurrentWorkflowTaskPollers: 8})
-		w.RegisterWorkflow(WaveBaseline)
-		w.RegisterActivity(Noop)
-		a := worker.New(c, activityQueue, worker.Options{})
-		a.RegisterActivity(Noop)
-		for _, x := range []worker.Worker{w, a} {
-			if err := x.Start(); err != nil {
-				return err
-			}
-			defer x.Stop()
-		}
+	if serve {
+		workers = 1
 	}
+	worker.SetStickyWorkflowCacheSize(config.DefaultStickyCacheSize)
+	for range workers {
+		stop, err := startWorker(c, queue)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	if serve {
+		ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer cancel()
+		<-ctx.Done()
+		return nil
+	}
+	return wave(c, queue, n, in, workers)
+}
+
+// startWorker polls the workflow queue and the activity queue, with
+// bin/worker's default settings.
+func startWorker(c client.Client, queue string) (stop func(), err error) {
+	w := worker.New(c, queue, worker.Options{
+		MaxConcurrentWorkflowTaskPollers: config.DefaultWorkflowPollers,
+		StickyScheduleToStartTimeout:     config.DefaultStickyTimeout,
+	})
+	w.RegisterWorkflow(WaveBaseline)
+	w.RegisterActivity(Noop)
+	a := worker.New(c, queue+"-activity", worker.Options{})
+	a.RegisterActivity(Noop)
+	if err := w.Start(); err != nil {
+		return nil, err
+	}
+	if err := a.Start(); err != nil {
+		w.Stop()
+		return nil, err
+	}
+	return func() { a.Stop(); w.Stop() }, nil
+}
+
+// wave starts n workflows due at one deadline, waits for all to close and
+// prints how long after the deadline the last one did.
+func wave(c client.Client, queue string, n int, in time.Duration, workers int) error {
+	activityQueue := queue + "-activity"
 	ctx := context.Background()
 	deadline := time.Now().Add(in)
 	runs := make([]client.WorkflowRun, n)
@@ -131,6 +185,6 @@ func run(address, queue string, n int, in time.Duration, workers int) error {
 		return fmt.Errorf("wait: %w", err)
 	}
 	took := last.Sub(deadline).Seconds()
-	fmt.Printf("baseline wave: %d due at once, %d worker(s): last closed %.1f s after the deadline, %.0f/s\n", n, workers, took, float64(n)/took)
+	fmt.Printf("baseline wave: %d due at once, %d worker(s) in this process: last closed %.1f s after the deadline, %.0f/s\n", n, workers, took, float64(n)/took)
 	return nil
 }
