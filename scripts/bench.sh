@@ -317,7 +317,7 @@ if ! skipped wave; then
 		# every email handed over, and count the CPU it took.
 		[ "$(date +%s)" -lt "$deadline_epoch" ] || log "the steady-state sample ran past the deadline: the wave's CPU figures start late"
 		sleep_until "$deadline_epoch"
-		cw0=$(jiffies "${wpids[@]}") cs0=$(jiffies "${SERVER_PIDS[@]}") cb0=$(busy)
+		cw0=$(jiffies "${wpids[@]}") cs0=$(jiffies "${SERVER_PIDS[@]}") cb0=$(busy) cg0=$(jiffies "$stub")
 		maxconn=0
 		until [ "$(bpsql -c "SELECT count(*) FROM enrollments WHERE campaign_id='bench-wave' AND stage='done'")" -ge "$WAVE_N" ] &&
 			[ "$(bpsql -c "SELECT count(*) FROM emails WHERE campaign_id='bench-wave' AND status='pending'")" = 0 ]; do
@@ -326,7 +326,7 @@ if ! skipped wave; then
 			if [ "$(date +%s)" -gt $((deadline_epoch + WAVE_TIMEOUT)) ]; then log "wave did not finish in $WAVE_TIMEOUT s"; break; fi
 			sleep 1
 		done
-		cw1=$(jiffies "${wpids[@]}") cs1=$(jiffies "${SERVER_PIDS[@]}") cb1=$(busy)
+		cw1=$(jiffies "${wpids[@]}") cs1=$(jiffies "${SERVER_PIDS[@]}") cb1=$(busy) cg1=$(jiffies "$stub")
 		last_done=$(bpsql -c "SELECT extract(epoch FROM max(updated_at) - min(deadline)) FROM enrollments WHERE campaign_id='bench-wave' AND stage='done'")
 		last_mail=$(bpsql -c "SELECT extract(epoch FROM max(sent_at)) - $deadline_epoch FROM emails WHERE campaign_id='bench-wave' AND kind='outcome'")
 		emails=$(bpsql -c "SELECT count(*) FROM emails WHERE campaign_id='bench-wave'")
@@ -346,7 +346,7 @@ if ! skipped wave; then
 		row "$label: last outcome email handed over" "$(printf %.1f "$last_mail") s after the deadline" \
 			"max(emails.sent_at) of kind outcome - deadline"
 		row "$label: the wave" "$wave_s s, $(div "$WAVE_N" "$wave_s") partners/s" "the later of the two above"
-		row "$label: CPU during the wave" "workers $(ticks $((cw1 - cw0))) s, Temporal $(ticks $((cs1 - cs0))) s, the rest (PostgreSQL, this script) $(ticks $((cb1 - cb0 - cw1 + cw0 - cs1 + cs0))) s; machine $(awk -v b=$((cb1 - cb0)) -v t="$(getconf CLK_TCK)" -v s="$wave_s" -v n="$(nproc)" 'BEGIN{printf "%.0f%%", 100*b/t/s/n}') busy" \
+		row "$label: CPU during the wave" "workers $(ticks $((cw1 - cw0))) s, Temporal $(ticks $((cs1 - cs0))) s, the SendGrid stand-in $(ticks $((cg1 - cg0))) s, the rest (PostgreSQL, this script) $(ticks $((cb1 - cb0 - cw1 + cw0 - cs1 + cs0 - cg1 + cg0))) s; machine $(awk -v b=$((cb1 - cb0)) -v t="$(getconf CLK_TCK)" -v s="$wave_s" -v n="$(nproc)" 'BEGIN{printf "%.0f%%", 100*b/t/s/n}') busy" \
 			"/proc/PID/stat of the workers and the server's processes, /proc/stat, from the deadline to the poll that saw the wave done"
 		row "$label: emails" "$emails rows, $distinct distinct (workflow, step), $notsent not sent, $outcomes outcomes; stand-in got $stub_msgs messages, $stub_keys distinct dedupe keys" \
 			"emails table; sendgridstub log"
