@@ -21,6 +21,9 @@
 #                                        (scripts/cluster.sh: 4 services on PostgreSQL, 8 shards, a fresh
 #                                        one per run in .dev/bench-cluster and databases BENCH_DB_temporal*)
 #   BENCH_CLUSTER_PORT_BASE=7350         that cluster's frontend port (the next 8, and +10..+14, too)
+#   BENCH_PIN=0                          1: the wave's Temporal server on CPU 0, everything else (workers,
+#                                        PostgreSQL, the stand-in, this script) on CPU 1, as when the
+#                                        server has cores of its own; restored when the script ends
 #   BENCH_STEADY_SECONDS=240             each worker sample (>= 2 min: Go forces a GC every 2 min)
 #   BENCH_STEADY_N=100000                workflows asleep for the steady-state section (worker defaults)
 #   BENCH_PLAN_N=1000000                 partners for `starter plan` (VMware, and Red Hat's three tracks)
@@ -46,6 +49,7 @@ WAVE_WORKERS=${BENCH_WAVE_WORKERS:-1}
 WAVE_YARDSTICK=${BENCH_WAVE_YARDSTICK:-1}
 TEMPORAL_KIND=${BENCH_TEMPORAL:-dev}
 CLUSTER_BASE=${BENCH_CLUSTER_PORT_BASE:-7350}
+PIN=${BENCH_PIN:-0}
 STEADY_SECONDS=${BENCH_STEADY_SECONDS:-240}
 STEADY_N=${BENCH_STEADY_N:-100000}
 PLAN_N=${BENCH_PLAN_N:-1000000}
@@ -69,6 +73,7 @@ cleanup() {
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
 	[ "$TEMPORAL_KIND" != cluster ] || bench_cluster down >/dev/null 2>&1 || true
+	[ "$PIN" != 1 ] || unpin
 	rm -rf "$W"
 }
 trap cleanup EXIT
@@ -141,6 +146,20 @@ wave_server_up() {
 	SERVER_PIDS=()
 	local svc
 	for svc in frontend history matching worker; do SERVER_PIDS+=("$(cat "$CLUSTER_DIR_REL/pid/$svc")"); done
+}
+# pin: BENCH_PIN=1's split of the two CPUs, the server's processes (all
+# their threads) on CPU 0 and PostgreSQL (its postmaster, so new backends
+# too) and this script (so everything it starts) on CPU 1.
+pin() {
+	[ "$PIN" = 1 ] || return 0
+	local p
+	for p in "${SERVER_PIDS[@]}"; do taskset -a -p -c 0 "$p" >/dev/null; done
+	for p in $(pgrep -u postgres) $$; do taskset -a -p -c 1 "$p" >/dev/null 2>&1 || true; done
+}
+unpin() {
+	local p all
+	all=$(seq -s, 0 $(($(nproc --all) - 1)))
+	for p in $(pgrep -u postgres) $$; do taskset -a -p -c "$all" "$p" >/dev/null 2>&1 || true; done
 }
 wave_server_down() {
 	if [ "$TEMPORAL_KIND" = dev ]; then temporal_down; else bench_cluster down >/dev/null; fi
@@ -271,6 +290,7 @@ if ! skipped wave; then
 	for rate in $WAVE_RATES; do
 		fresh_db
 		wave_server_up
+		pin
 		"$W/sendgridstub" -addr $STUB_ADDR >"$W/stub.log" 2>&1 &
 		stub=$!; PIDS+=("$stub")
 		q=bench-wave-$rate
@@ -359,6 +379,7 @@ if ! skipped wave; then
 		# on a fresh server of the same kind, in as many worker processes, all
 		# due at once after a lead as long as tiershift's launch took and more.
 		wave_server_up
+		pin
 		bq=bench-yardstick
 		bpids=()
 		for k in $(seq "$nw"); do
@@ -472,7 +493,7 @@ fi
 	echo
 	echo "## $(date -u '+%Y-%m-%d %H:%M UTC') — $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo ' (with uncommitted changes)')"
 	echo
-	echo "Machine: \`nproc\` = $(nproc); $(free -g | awk '/^Mem:/{print $2 " GB RAM (free -g)"}'); $(uname -sr); $(psql -X -At "$BENCH_URL" -c 'show server_version' | cut -d' ' -f1) PostgreSQL; Temporal CLI $(bin/temporal --version 2>/dev/null | awk '{print $3}') dev server on port $TPORT; the wave's server: $TEMPORAL_KIND$( [ "$TEMPORAL_KIND" = cluster ] && echo " (scripts/cluster.sh: Temporal server $(sed -n 's/^TEMPORAL_SERVER_VERSION=//p' scripts/cluster.sh), 4 services, 8 history shards, PostgreSQL)")."
+	echo "Machine: \`nproc\` = $(nproc); $(free -g | awk '/^Mem:/{print $2 " GB RAM (free -g)"}'); $(uname -sr); $(psql -X -At "$BENCH_URL" -c 'show server_version' | cut -d' ' -f1) PostgreSQL; Temporal CLI $(bin/temporal --version 2>/dev/null | awk '{print $3}') dev server on port $TPORT; the wave's server: $TEMPORAL_KIND$( [ "$PIN" = 1 ] && echo ", pinned to CPU 0 and everything else to CPU 1 (BENCH_PIN=1)")$( [ "$TEMPORAL_KIND" = cluster ] && echo " (scripts/cluster.sh: Temporal server $(sed -n 's/^TEMPORAL_SERVER_VERSION=//p' scripts/cluster.sh), 4 services, 8 history shards, PostgreSQL)")."
 	# Worker settings taken from the environment change the figures: say so.
 	wenv=$(env | grep -E '^TIERSHIFT_(STICKY|WORKFLOW_POLLERS|ACTIVITY_POLLERS|MAX_CONCURRENT|DB_MAX_CONNS)' | sort | tr '\n' ' ' || true)
 	if [ -n "${TIERSHIFT_CODEC_KEYS:-}${TIERSHIFT_CODEC_KEY_FILE:-}" ]; then
@@ -481,7 +502,7 @@ fi
 		echo "Payload codec: off (payloads in clear)."
 	fi
 	echo "Load average when the run ended: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine slows every figure)."
-	echo "Sizes: import $IMPORT_SIZES; launch $LAUNCH_N; wave $WAVE_N; steady $STEADY_N; plan $PLAN_N. Command: \`${wenv}BENCH_IMPORT_SIZES=\"$IMPORT_SIZES\" BENCH_LAUNCH_N=$LAUNCH_N BENCH_WAVE_N=$WAVE_N BENCH_STEADY_N=$STEADY_N BENCH_STEADY_SECONDS=$STEADY_SECONDS BENCH_WAVE_RATES=\"$WAVE_RATES\" BENCH_WAVE_GRACE=\"$WAVE_GRACE\" BENCH_WAVE_REMINDERS=\"$WAVE_REMINDERS\" BENCH_WAVE_TIMEOUT=$WAVE_TIMEOUT BENCH_WAVE_WORKERS=\"$WAVE_WORKERS\" BENCH_TEMPORAL=$TEMPORAL_KIND BENCH_SKIP=\"${BENCH_SKIP:-}\" scripts/bench.sh\`"
+	echo "Sizes: import $IMPORT_SIZES; launch $LAUNCH_N; wave $WAVE_N; steady $STEADY_N; plan $PLAN_N. Command: \`${wenv}BENCH_IMPORT_SIZES=\"$IMPORT_SIZES\" BENCH_LAUNCH_N=$LAUNCH_N BENCH_WAVE_N=$WAVE_N BENCH_STEADY_N=$STEADY_N BENCH_STEADY_SECONDS=$STEADY_SECONDS BENCH_WAVE_RATES=\"$WAVE_RATES\" BENCH_WAVE_GRACE=\"$WAVE_GRACE\" BENCH_WAVE_REMINDERS=\"$WAVE_REMINDERS\" BENCH_WAVE_TIMEOUT=$WAVE_TIMEOUT BENCH_WAVE_WORKERS=\"$WAVE_WORKERS\" BENCH_TEMPORAL=$TEMPORAL_KIND BENCH_PIN=$PIN BENCH_SKIP=\"${BENCH_SKIP:-}\" scripts/bench.sh\`"
 	echo
 	echo "| figure | result | exact command |"
 	echo "|---|---|---|"
