@@ -366,7 +366,7 @@ if ! skipped wave; then
 		row "$label: last outcome email handed over" "$(printf %.1f "$last_mail") s after the deadline" \
 			"max(emails.sent_at) of kind outcome - deadline"
 		row "$label: the wave" "$wave_s s, $(div "$WAVE_N" "$wave_s") partners/s" "the later of the two above"
-		row "$label: CPU during the wave" "workers $(ticks $((cw1 - cw0))) s, Temporal $(ticks $((cs1 - cs0))) s, the SendGrid stand-in $(ticks $((cg1 - cg0))) s, the rest (PostgreSQL, this script) $(ticks $((cb1 - cb0 - cw1 + cw0 - cs1 + cs0 - cg1 + cg0))) s; machine $(awk -v b=$((cb1 - cb0)) -v t="$(getconf CLK_TCK)" -v s="$wave_s" -v n="$(nproc)" 'BEGIN{printf "%.0f%%", 100*b/t/s/n}') busy" \
+		row "$label: CPU during the wave" "workers $(ticks $((cw1 - cw0))) s, Temporal $(ticks $((cs1 - cs0))) s, the SendGrid stand-in $(ticks $((cg1 - cg0))) s, the rest (PostgreSQL, this script) $(ticks $((cb1 - cb0 - cw1 + cw0 - cs1 + cs0 - cg1 + cg0))) s; machine $(awk -v b=$((cb1 - cb0)) -v t="$(getconf CLK_TCK)" -v s="$wave_s" -v n="$(nproc --all)" 'BEGIN{printf "%.0f%%", 100*b/t/s/n}') busy" \
 			"/proc/PID/stat of the workers and the server's processes, /proc/stat, from the deadline to the poll that saw the wave done"
 		row "$label: emails" "$emails rows, $distinct distinct (workflow, step), $notsent not sent, $outcomes outcomes; stand-in got $stub_msgs messages, $stub_keys distinct dedupe keys" \
 			"emails table; sendgridstub log"
@@ -400,7 +400,7 @@ if ! skipped wave; then
 		y_s=$(sed -n 's/.*last closed \([0-9.]*\) s after.*/\1/p' "$W/yardstick.out")
 		row "$label: yardstick" "$y_s s, $(div "$WAVE_N" "$y_s") partners/s" \
 			"\`benchwave -serve\` × $nw, then \`benchwave -address $WADDR -n $WAVE_N -at <now + $lead s> -workers 0\`, on a fresh $TEMPORAL_KIND server"
-		row "$label: yardstick CPU" "workers $(ticks $((cw1 - cw0))) s, Temporal $(ticks $((cs1 - cs0))) s, the rest $(ticks $((cb1 - cb0 - cw1 + cw0 - cs1 + cs0))) s; machine $(awk -v b=$((cb1 - cb0)) -v t="$(getconf CLK_TCK)" -v s="$y_s" -v n="$(nproc)" 'BEGIN{printf "%.0f%%", 100*b/t/s/n}') busy" \
+		row "$label: yardstick CPU" "workers $(ticks $((cw1 - cw0))) s, Temporal $(ticks $((cs1 - cs0))) s, the rest $(ticks $((cb1 - cb0 - cw1 + cw0 - cs1 + cs0))) s; machine $(awk -v b=$((cb1 - cb0)) -v t="$(getconf CLK_TCK)" -v s="$y_s" -v n="$(nproc --all)" 'BEGIN{printf "%.0f%%", 100*b/t/s/n}') busy" \
 			"as for the wave"
 		row "$label: **wave / yardstick**" "**$(pct "$y_s" "$wave_s")** (target ≥ 80%)" "yardstick seconds / wave seconds"
 		wave_server_down
@@ -493,7 +493,7 @@ fi
 	echo
 	echo "## $(date -u '+%Y-%m-%d %H:%M UTC') — $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo ' (with uncommitted changes)')"
 	echo
-	echo "Machine: \`nproc\` = $(nproc); $(free -g | awk '/^Mem:/{print $2 " GB RAM (free -g)"}'); $(uname -sr); $(psql -X -At "$BENCH_URL" -c 'show server_version' | cut -d' ' -f1) PostgreSQL; Temporal CLI $(bin/temporal --version 2>/dev/null | awk '{print $3}') dev server on port $TPORT; the wave's server: $TEMPORAL_KIND$( [ "$PIN" = 1 ] && echo ", pinned to CPU 0 and everything else to CPU 1 (BENCH_PIN=1)")$( [ "$TEMPORAL_KIND" = cluster ] && echo " (scripts/cluster.sh: Temporal server $(sed -n 's/^TEMPORAL_SERVER_VERSION=//p' scripts/cluster.sh), 4 services, 8 history shards, PostgreSQL)")."
+	echo "Machine: \`nproc --all\` = $(nproc --all); $(free -g | awk '/^Mem:/{print $2 " GB RAM (free -g)"}'); $(uname -sr); $(psql -X -At "$BENCH_URL" -c 'show server_version' | cut -d' ' -f1) PostgreSQL; Temporal CLI $(bin/temporal --version 2>/dev/null | awk '{print $3}') dev server on port $TPORT; the wave's server: $TEMPORAL_KIND$( [ "$PIN" = 1 ] && echo ", pinned to CPU 0 and everything else to CPU 1 (BENCH_PIN=1)")$( [ "$TEMPORAL_KIND" = cluster ] && echo " (scripts/cluster.sh: Temporal server $(sed -n 's/^TEMPORAL_SERVER_VERSION=//p' scripts/cluster.sh), 4 services, 8 history shards, PostgreSQL)")."
 	# Worker settings taken from the environment change the figures: say so.
 	wenv=$(env | grep -E '^TIERSHIFT_(STICKY|WORKFLOW_POLLERS|ACTIVITY_POLLERS|MAX_CONCURRENT|DB_MAX_CONNS)' | sort | tr '\n' ' ' || true)
 	if [ -n "${TIERSHIFT_CODEC_KEYS:-}${TIERSHIFT_CODEC_KEY_FILE:-}" ]; then
