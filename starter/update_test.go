@@ -48,7 +48,12 @@ func TestUpdateTellsAcceptedFromAnswered(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(w.Stop)
-	e := &opsEnv{tc: c, updateWait: 5 * time.Second}
+	// The wait covers acceptance too: a workflow task that waits behind a
+	// loaded machine's other tests (CI runs every package at once, under
+	// -race) took over 5 s once, and an Update not yet accepted is rightly a
+	// failure, not pending. 15 s leaves that room; the busy and the
+	// workerless cases each wait it out.
+	e := &opsEnv{tc: c, updateWait: 15 * time.Second}
 	ctx := context.Background()
 	campaign := "upd-" + uuid.NewString()[:8]
 	start := func(partner, q string, release bool) {
