@@ -79,8 +79,22 @@ func TestUpdateTellsAcceptedFromAnswered(t *testing.T) {
 		return e.update(ctx, campaign, partner, workflows.MessageFacts, id, workflows.FactsChanged{ID: id})
 	}
 
+	// The busy workflow accepts the Update first, however long a loaded
+	// machine takes to run that task; the command then asks with the same
+	// Update ID, as a retried command would, and finds it accepted but
+	// unanswered.
 	start("busy", queue, false)
-	if _, err := send("busy"); !errors.Is(err, errUpdatePending) {
+	busyID := uuid.NewString()
+	actx, cancel := context.WithTimeout(ctx, time.Minute)
+	_, err := c.UpdateWorkflow(actx, client.UpdateWorkflowOptions{
+		WorkflowID: workflows.WorkflowID(campaign, "busy"), UpdateName: workflows.MessageFacts, UpdateID: busyID,
+		WaitForStage: client.WorkflowUpdateStageAccepted, Args: []any{workflows.FactsChanged{ID: busyID}},
+	})
+	cancel()
+	if err != nil {
+		t.Fatalf("the busy workflow never accepted the Update: %v", err)
+	}
+	if _, err := e.update(ctx, campaign, "busy", workflows.MessageFacts, busyID, workflows.FactsChanged{ID: busyID}); !errors.Is(err, errUpdatePending) {
 		t.Errorf("an accepted Update left unanswered: got %v, want errUpdatePending", err)
 	}
 
