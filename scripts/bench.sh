@@ -176,6 +176,9 @@ esac
 jiffies() { local p t=0; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo $t; }
 busy() { awk '/^cpu /{print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
 ticks() { awk -v a="$1" -v t="$(getconf CLK_TCK)" 'BEGIN{printf "%.1f", a/t}'; }
+# machine_busy JIFFIES SECONDS: busy time as a share of every CPU (not only
+# those a pinned script may use) over that many seconds.
+machine_busy() { awk -v b="$1" -v t="$(getconf CLK_TCK)" -v s="$2" -v n="$(nproc --all)" 'BEGIN{printf "%.0f%%", 100*b/t/s/n}'; }
 # sleep_until EPOCH: returns at that second (at once if it has passed).
 sleep_until() { local d; d=$(awk -v e="$1" -v n="$(secs)" 'BEGIN{d = e - n; print (d > 0 ? d : 0)}'); sleep "$d"; }
 
@@ -366,7 +369,7 @@ if ! skipped wave; then
 		row "$label: last outcome email handed over" "$(printf %.1f "$last_mail") s after the deadline" \
 			"max(emails.sent_at) of kind outcome - deadline"
 		row "$label: the wave" "$wave_s s, $(div "$WAVE_N" "$wave_s") partners/s" "the later of the two above"
-		row "$label: CPU during the wave" "workers $(ticks $((cw1 - cw0))) s, Temporal $(ticks $((cs1 - cs0))) s, the SendGrid stand-in $(ticks $((cg1 - cg0))) s, the rest (PostgreSQL, this script) $(ticks $((cb1 - cb0 - cw1 + cw0 - cs1 + cs0 - cg1 + cg0))) s; machine $(awk -v b=$((cb1 - cb0)) -v t="$(getconf CLK_TCK)" -v s="$wave_s" -v n="$(nproc --all)" 'BEGIN{printf "%.0f%%", 100*b/t/s/n}') busy" \
+		row "$label: CPU during the wave" "workers $(ticks $((cw1 - cw0))) s, Temporal $(ticks $((cs1 - cs0))) s, the SendGrid stand-in $(ticks $((cg1 - cg0))) s, the rest (PostgreSQL, this script) $(ticks $((cb1 - cb0 - cw1 + cw0 - cs1 + cs0 - cg1 + cg0))) s; machine $(machine_busy $((cb1 - cb0)) "$wave_s") busy" \
 			"/proc/PID/stat of the workers and the server's processes, /proc/stat, from the deadline to the poll that saw the wave done"
 		row "$label: emails" "$emails rows, $distinct distinct (workflow, step), $notsent not sent, $outcomes outcomes; stand-in got $stub_msgs messages, $stub_keys distinct dedupe keys" \
 			"emails table; sendgridstub log"
@@ -400,7 +403,7 @@ if ! skipped wave; then
 		y_s=$(sed -n 's/.*last closed \([0-9.]*\) s after.*/\1/p' "$W/yardstick.out")
 		row "$label: yardstick" "$y_s s, $(div "$WAVE_N" "$y_s") partners/s" \
 			"\`benchwave -serve\` × $nw, then \`benchwave -address $WADDR -n $WAVE_N -at <now + $lead s> -workers 0\`, on a fresh $TEMPORAL_KIND server"
-		row "$label: yardstick CPU" "workers $(ticks $((cw1 - cw0))) s, Temporal $(ticks $((cs1 - cs0))) s, the rest $(ticks $((cb1 - cb0 - cw1 + cw0 - cs1 + cs0))) s; machine $(awk -v b=$((cb1 - cb0)) -v t="$(getconf CLK_TCK)" -v s="$y_s" -v n="$(nproc --all)" 'BEGIN{printf "%.0f%%", 100*b/t/s/n}') busy" \
+		row "$label: yardstick CPU" "workers $(ticks $((cw1 - cw0))) s, Temporal $(ticks $((cs1 - cs0))) s, the rest $(ticks $((cb1 - cb0 - cw1 + cw0 - cs1 + cs0))) s; machine $(machine_busy $((cb1 - cb0)) "$y_s") busy" \
 			"as for the wave"
 		row "$label: **wave / yardstick**" "**$(pct "$y_s" "$wave_s")** (target ≥ 80%)" "yardstick seconds / wave seconds"
 		wave_server_down

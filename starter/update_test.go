@@ -48,11 +48,11 @@ func TestUpdateTellsAcceptedFromAnswered(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(w.Stop)
-	// The wait covers acceptance too: a workflow task that waits behind a
-	// loaded machine's other tests (CI runs every package at once, under
-	// -race) took over 5 s once, and an Update not yet accepted is rightly a
-	// failure, not pending. 15 s leaves that room; the busy and the
-	// workerless cases each wait it out.
+	// The wait covers acceptance too, for the answered and the workerless
+	// cases (an Update not yet accepted is rightly a failure, not pending):
+	// in CI, where every package's tests run at once, a fresh dev server
+	// once took over 5 s to have an Update accepted. 15 s leaves that room;
+	// the busy and the workerless cases each wait it out.
 	e := &opsEnv{tc: c, updateWait: 15 * time.Second}
 	ctx := context.Background()
 	campaign := "upd-" + uuid.NewString()[:8]

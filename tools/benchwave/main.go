@@ -75,21 +75,22 @@ func main() {
 	serve := flag.Bool("serve", false, "run one worker until SIGINT or SIGTERM; start nothing")
 	at := flag.String("at", "", "the deadline as an RFC 3339 time, instead of -in (a script that samples CPU at it knows it)")
 	flag.Parse()
+	deadline := time.Now().Add(*in)
 	if *at != "" {
 		t, err := time.Parse(time.RFC3339, *at)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "benchwave: -at:", err)
 			os.Exit(2)
 		}
-		*in = time.Until(t)
+		deadline = t
 	}
-	if err := run(*address, *queue, *n, *in, *workers, *serve); err != nil {
+	if err := run(*address, *queue, *n, deadline, *workers, *serve); err != nil {
 		fmt.Fprintln(os.Stderr, "benchwave:", err)
 		os.Exit(1)
 	}
 }
 
-func run(address, queue string, n int, in time.Duration, workers int, serve bool) error {
+func run(address, queue string, n int, deadline time.Time, workers int, serve bool) error {
 	// Warnings only: the SDK's debug lines would cost the baseline what
 	// tiershift's worker (at warn in the bench) does not pay.
 	logger := sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
@@ -115,7 +116,7 @@ func run(address, queue string, n int, in time.Duration, workers int, serve bool
 		<-ctx.Done()
 		return nil
 	}
-	return wave(c, queue, n, in, workers)
+	return wave(c, queue, n, deadline, workers)
 }
 
 // startWorker polls the workflow queue and the activity queue, with
@@ -141,10 +142,9 @@ func startWorker(c client.Client, queue string) (stop func(), err error) {
 
 // wave starts n workflows due at one deadline, waits for all to close and
 // prints how long after the deadline the last one did.
-func wave(c client.Client, queue string, n int, in time.Duration, workers int) error {
+func wave(c client.Client, queue string, n int, deadline time.Time, workers int) error {
 	activityQueue := queue + "-activity"
 	ctx := context.Background()
-	deadline := time.Now().Add(in)
 	runs := make([]client.WorkflowRun, n)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(32)
@@ -161,7 +161,7 @@ func wave(c client.Client, queue string, n int, in time.Duration, workers int) e
 		return fmt.Errorf("start: %w", err)
 	}
 	if time.Now().After(deadline) {
-		return fmt.Errorf("starting %d workflows took past the deadline: raise -in", n)
+		return fmt.Errorf("starting %d workflows took past the deadline: raise -in (or -at)", n)
 	}
 	var mu sync.Mutex
 	var last time.Time
