@@ -168,16 +168,21 @@ func (s *Store) MarkCampaignRunning(ctx context.Context, id string) error {
 	return nil
 }
 
-// completeIfDone moves a running campaign to completed when no enrollment
-// is left before or after StageDone. It is written as two range conditions
-// rather than stage <> 'done' so that each is one short probe of the
-// (campaign_id, stage) index, not a walk over every finished enrollment: it
-// runs each time a transition ends.
+// completeIfDone moves a running campaign to completed when none of its
+// enrollments is left unfinished. It runs each time a transition ends, so it
+// must not read the finished ones: the first condition is the first entry
+// of the enrollments_unfinished index (launched, not done; migration 011),
+// asked for in partner order so the planner walks that index rather than
+// the table whatever its statistics say; the second, a scan for partners
+// enrolled but not yet launched, runs only once the first has found none,
+// that is at a campaign's last transition.
 const completeIfDone = `
 UPDATE campaigns SET state = 'completed', updated_at = now()
 WHERE campaign_id = $1 AND state = 'running'
-  AND NOT EXISTS (SELECT 1 FROM enrollments WHERE campaign_id = $1 AND stage < 'done')
-  AND NOT EXISTS (SELECT 1 FROM enrollments WHERE campaign_id = $1 AND stage > 'done')`
+  AND (SELECT partner_id FROM enrollments
+       WHERE campaign_id = $1 AND stage NOT IN ('enrolled', 'done')
+       ORDER BY partner_id LIMIT 1) IS NULL
+  AND NOT EXISTS (SELECT 1 FROM enrollments WHERE campaign_id = $1 AND stage = 'enrolled')`
 
 // CompleteCampaignIfDone marks a running campaign completed once every one of
 // its transitions has ended, so operators (status, report) and anything
