@@ -346,9 +346,24 @@ func TestRecordStageIgnoresStaleAndTierChangeOnce(t *testing.T) {
 	if p, _ := s.LoadPartner(ctx, "p1"); p.Tier != "Gold" {
 		t.Fatalf("tier %q", p.Tier)
 	}
+	if e, err := s.GetEnrollment(ctx, "c1", "p1"); err != nil || e.CurrentTier != "Gold" || e.NewTier != "Gold" {
+		t.Fatalf("enrollment after the change: current %q, new %q, %v", e.CurrentTier, e.NewTier, err)
+	}
+	// A retry with the same key changes nothing, even if it asks for another tier.
+	retry := c
+	retry.ToTier = "Registered"
+	if applied, err := s.ApplyTierChange(ctx, retry); err != nil || applied {
+		t.Fatalf("retry: applied=%v err=%v", applied, err)
+	}
+	if p, _ := s.LoadPartner(ctx, "p1"); p.Tier != "Gold" {
+		t.Fatalf("tier after a retry %q", p.Tier)
+	}
 	c.PartnerID, c.Step = "ghost", "x"
 	if _, err := s.ApplyTierChange(ctx, c); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("unknown partner: %v", err)
+	}
+	if n := count(t, db, `SELECT count(*) FROM tier_changes`); n != 1 {
+		t.Fatalf("an unknown partner's change left an audit row: %d tier changes", n)
 	}
 
 	counts, err := s.CampaignCounts(ctx, "c1")
@@ -371,5 +386,16 @@ func TestRecordStageIgnoresStaleAndTierChangeOnce(t *testing.T) {
 	due, err := s.DueSoon(ctx, "c1", 48*time.Hour, deadline.Add(-24*time.Hour), 10)
 	if err != nil || len(due) != 1 || due[0].PartnerID != "p2" {
 		t.Fatalf("due soon %+v %v", due, err)
+	}
+
+	// A known partner without an enrollment row gets one.
+	if _, err := db.Pool.Exec(ctx, `DELETE FROM enrollments WHERE campaign_id = 'c1' AND partner_id = 'p3'`); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.RecordStage(ctx, store.StageUpdate{CampaignID: "c1", PartnerID: "p3", Stage: "notified", OldTier: "Registered", Seq: 2}); err != nil || !ok {
+		t.Fatalf("record the stage of an enrollment that is gone: %v %v", ok, err)
+	}
+	if e, err := s.GetEnrollment(ctx, "c1", "p3"); err != nil || e.Stage != "notified" || e.OldTier != "Registered" || e.Seq != 2 {
+		t.Fatalf("re-created enrollment = %+v, %v", e, err)
 	}
 }
