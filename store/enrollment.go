@@ -118,6 +118,30 @@ type StageUpdate struct {
 	Seq int64
 }
 
+// updateStage is RecordStage's usual case: the enrollment exists (the
+// import wrote it) and this update is not stale. It changes the same
+// columns as upsertStage, from the same parameters. An INSERT, even one
+// that only updates, runs enrollments_check_refs (migration 004), whose
+// look at pg_locks cost more than the update itself; an UPDATE does not.
+const updateStage = `
+UPDATE enrollments AS e SET
+    workflow_id    = $3,
+    old_tier       = CASE WHEN $4 = '' THEN e.old_tier ELSE $4 END,
+    expected_tier  = $5,
+    current_tier   = $6,
+    deadline       = $7,
+    stage          = $8,
+    outcome        = $9,
+    new_tier       = $10,
+    missing        = $11::jsonb,
+    reminders_sent = $12,
+    email_failed   = $13,
+    seq            = $14,
+    updated_at     = now()
+WHERE e.campaign_id = $1 AND e.partner_id = $2 AND e.seq <= $14`
+
+// upsertStage is RecordStage's other cases: an enrollment to create, or a
+// stale update to ignore.
 const upsertStage = `
 INSERT INTO enrollments AS e (campaign_id, partner_id, workflow_id, old_tier, expected_tier, current_tier,
                               deadline, stage, outcome, new_tier, missing, reminders_sent, email_failed, seq)
@@ -163,9 +187,13 @@ func (s *Store) RecordStage(ctx context.Context, u StageUpdate) (applied bool, e
 	if !u.Deadline.IsZero() {
 		deadline = &u.Deadline
 	}
-	tag, err := s.DB.Exec(ctx, upsertStage, u.CampaignID, u.PartnerID, workflowID, u.OldTier,
+	args := []any{u.CampaignID, u.PartnerID, workflowID, u.OldTier,
 		nullIfEmpty(u.ExpectedTier), nullIfEmpty(u.CurrentTier), deadline, u.Stage,
-		nullIfEmpty(u.Outcome), nullIfEmpty(u.NewTier), missingJSON, u.RemindersSent, u.EmailFailed, u.Seq)
+		nullIfEmpty(u.Outcome), nullIfEmpty(u.NewTier), missingJSON, u.RemindersSent, u.EmailFailed, u.Seq}
+	tag, err := s.DB.Exec(ctx, updateStage, args...)
+	if err == nil && tag.RowsAffected() == 0 {
+		tag, err = s.DB.Exec(ctx, upsertStage, args...)
+	}
 	if err != nil {
 		if pgCode(err) == pgForeignKeyViolation {
 			err = errors.Join(ErrNotFound, err)
