@@ -51,8 +51,11 @@ const (
 	StageNotified      Stage = "notified"
 	StageReminding     Stage = "reminding"
 	StageQualified     Stage = "qualified"
-	StageDeciding      Stage = "deciding"
-	StageDone          Stage = "done"
+	// StageDeciding is the status Query's and the details' while the
+	// outcome is applied; only runs from before showQuietDeciding show it
+	// in the Stage search attribute.
+	StageDeciding Stage = "deciding"
+	StageDone     Stage = "done"
 )
 
 // Outcomes beyond program's promoted, kept and demoted.

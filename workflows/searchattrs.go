@@ -151,7 +151,28 @@ func (t *transition) show(ctx workflow.Context) error {
 // showIfVersioned upserts the search attributes where workflows recorded
 // before changeShowNotified did not, keeping their histories replayable.
 func (t *transition) showIfVersioned(ctx workflow.Context) {
-	if workflow.GetVersion(ctx, changeShowNotified, workflow.DefaultVersion, 1) == 1 {
+	if showVersion(ctx) >= 1 {
 		_ = t.show(ctx)
 	}
+}
+
+// showDeciding shows that the deadline has come and the outcome is being
+// applied. Runs from before showQuietDeciding upsert Stage=deciding, as
+// their histories say. Later runs show it in the workflow's details and its
+// status Query only: a search for the transitions being decided is
+// ExecutionStatus = "Running" AND Deadline < now, and the upsert was one
+// more visibility write per partner in the deadline wave, the dearest of
+// its server work (BENCHMARKS.md, 2026-12-06 08:40).
+func (t *transition) showDeciding(ctx workflow.Context) {
+	if showVersion(ctx) < showQuietDeciding {
+		_ = t.show(ctx)
+		return
+	}
+	workflow.SetCurrentDetails(ctx, t.details())
+}
+
+// showVersion is the run's version of changeShowNotified: taken once, at
+// the announcement for a new run, and the same at every call after.
+func showVersion(ctx workflow.Context) workflow.Version {
+	return workflow.GetVersion(ctx, changeShowNotified, workflow.DefaultVersion, showQuietDeciding)
 }

@@ -115,7 +115,7 @@ func (t *transition) applyEarlyTracks(ctx workflow.Context) {
 // facts: one tier change per track, then one outcome email naming each.
 func (t *transition) decideTracks(ctx workflow.Context) {
 	t.s.Stage = StageDeciding
-	_ = t.show(ctx)
+	t.showDeciding(ctx)
 	t.evaluate(ctx)
 	for _, ev := range t.s.Tracks {
 		t.changeTrack(ctx, "outcome", ev.Track, ev.NewTier, string(ev.Outcome), "deadline reached", "workflow")

@@ -412,7 +412,7 @@ func (t *transition) decide(ctx workflow.Context) {
 		return
 	}
 	t.s.Stage = StageDeciding
-	_ = t.show(ctx)
+	t.showDeciding(ctx)
 	t.evaluate(ctx)
 	ev := t.s.Evaluation
 	t.changeTier(ctx, "outcome", ev.NewTier, string(ev.Outcome), "deadline reached", "workflow")

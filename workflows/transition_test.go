@@ -813,6 +813,37 @@ func TestSearchAttributesFollowTheTransition(t *testing.T) {
 	}
 }
 
+// TestDeadlineShowsDecidingOnlyInOldRuns: a run from before
+// showQuietDeciding upserts Stage=deciding at its deadline, as its history
+// says; a new run does not (one visibility write less per partner in the
+// deadline wave), and still ends with Stage=done and its outcome.
+func TestDeadlineShowsDecidingOnlyInOldRuns(t *testing.T) {
+	for _, c := range []struct {
+		version      workflow.Version
+		wantDeciding bool
+	}{{1, true}, {showQuietDeciding, false}} {
+		t.Run(fmt.Sprintf("show-notified %d", c.version), func(t *testing.T) {
+			h := newHarness(t, loadExample(t, "vmware-2009"), "Enterprise", program.Facts{})
+			h.env.OnGetVersion(changeShowNotified, workflow.DefaultVersion, showQuietDeciding).Return(c.version)
+			var stages []string
+			h.env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
+				if v, ok := args.Get(0).(temporal.SearchAttributes).GetKeyword(StageKey); ok {
+					stages = append(stages, v)
+				}
+			}).Return(nil)
+			if r := h.run(); r.Outcome != "demoted" {
+				t.Fatalf("outcome %q", r.Outcome)
+			}
+			if got := slices.Contains(stages, string(StageDeciding)); got != c.wantDeciding {
+				t.Errorf("Stage upserts %v: deciding shown %v, want %v", stages, got, c.wantDeciding)
+			}
+			if len(stages) == 0 || stages[len(stages)-1] != string(StageDone) {
+				t.Errorf("Stage upserts %v: want done last", stages)
+			}
+		})
+	}
+}
+
 // TestStoreStepsRunAsLocalActivities: a new run reads and writes Postgres as
 // local activities, in the worker that runs it (one marker event each, no
 // task queue round trip); only the email goes through the rate-limited email

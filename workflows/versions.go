@@ -1,5 +1,7 @@
 package workflows
 
+import "go.temporal.io/sdk/workflow"
+
 // Version markers for changes made while campaigns run for months. Every
 // behaviour change to PartnerTransition goes behind workflow.GetVersion so
 // that histories recorded before it still replay (see testdata/).
@@ -9,7 +11,8 @@ const (
 	// changeShowNotified: the search attributes (Stage, Deadline) are
 	// upserted right after the announcement and after an extension, not
 	// only at the next reminder, so the Web UI never shows a notified
-	// partner as waiting-launch.
+	// partner as waiting-launch (version 1). Version 2
+	// (showQuietDeciding) changes what the search attributes show too.
 	changeShowNotified = "show-notified"
 	// changeLocalStore: the Postgres activities (LoadPartner, RecordStage,
 	// ApplyTierChange) run as local activities, recorded as one marker
@@ -31,3 +34,12 @@ const (
 	// arithmetic and UTC dates.
 	changeTimeZones = "time-zones"
 )
+
+// showQuietDeciding is changeShowNotified's version 2: at the deadline the
+// Stage search attribute is not set to deciding (showDeciding). It is a
+// version of an existing change rather than a change of its own because a
+// run's first GetVersion of a change upserts TemporalChangeVersion: a new
+// change taken at the deadline would cost the very visibility write it
+// removes, while show-notified is taken at the announcement, in a workflow
+// task that upserts anyway.
+const showQuietDeciding workflow.Version = 2
