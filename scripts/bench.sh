@@ -182,6 +182,22 @@ machine_busy() { awk -v b="$1" -v t="$(getconf CLK_TCK)" -v s="$2" -v n="$(nproc
 # sleep_until EPOCH: returns at that second (at once if it has passed).
 sleep_until() { local d; d=$(awk -v e="$1" -v n="$(secs)" 'BEGIN{d = e - n; print (d > 0 ? d : 0)}'); sleep "$d"; }
 
+# history_profile QUERY: the events of up to 5 of the server's workflows
+# that QUERY (a List Filter) finds, counted by type and averaged per
+# workflow, with the history's JSON size: what the server stored, read and
+# sent for each. The wave's rows compare the two sides with it.
+history_profile() {
+	local ids id n=0 out=$W/histories.json
+	ids=$(bin/temporal workflow list --address "$WADDR" -q "$1" --limit 5 -o json 2>/dev/null | jq -r '.. | .workflowId? // empty' | sort -u | head -5)
+	: >"$out"
+	for id in $ids; do
+		bin/temporal workflow show --address "$WADDR" -w "$id" -o json >>"$out" 2>/dev/null && n=$((n + 1))
+	done
+	[ "$n" -gt 0 ] || { echo "no history read"; return; }
+	echo "$(jq -r '.events[].eventType' "$out" | sed 's/^EVENT_TYPE_//' | sort | uniq -c |
+		awk -v n="$n" '{printf "%s%s %.1f", sep, $2, $1 / n; sep = ", "}'); $(( $(wc -c <"$out") / n )) bytes of JSON per history ($n histories)"
+}
+
 temporal_down() {
 	[ -n "$TEMPORAL_PID" ] || return 0
 	kill "$TEMPORAL_PID" 2>/dev/null || true
@@ -375,6 +391,8 @@ if ! skipped wave; then
 			"emails table; sendgridstub log"
 		row "$label: workers (whole run)" "CPU $cpu s, peak RSS $rss MB (largest process), up to $maxconn Postgres connections" \
 			"\`/usr/bin/time -v bin/worker\`; max of pg_stat_activity sampled each second"
+		row "$label: events per workflow" "$(history_profile "WorkflowType = 'PartnerTransition'")" \
+			"\`temporal workflow show -o json\` of 5 transitions, event types counted"
 		kill "$stub" 2>/dev/null; wait "$stub" 2>/dev/null || true
 		wave_server_down
 		[ "$WAVE_YARDSTICK" = 1 ] || continue
@@ -404,6 +422,8 @@ if ! skipped wave; then
 		row "$label: yardstick" "$y_s s, $(div "$WAVE_N" "$y_s") partners/s" \
 			"\`benchwave -serve\` × $nw, then \`benchwave -address $WADDR -n $WAVE_N -at <now + $lead s> -workers 0\`, on a fresh $TEMPORAL_KIND server"
 		row "$label: yardstick CPU" "workers $(ticks $((cw1 - cw0))) s, Temporal $(ticks $((cs1 - cs0))) s, the rest $(ticks $((cb1 - cb0 - cw1 + cw0 - cs1 + cs0))) s; machine $(machine_busy $((cb1 - cb0)) "$y_s") busy" \
+			"as for the wave"
+		row "$label: yardstick events per workflow" "$(history_profile "WorkflowType = 'WaveBaseline'")" \
 			"as for the wave"
 		row "$label: **wave / yardstick**" "**$(pct "$y_s" "$wave_s")** (target ≥ 80%)" "yardstick seconds / wave seconds"
 		wave_server_down

@@ -16,9 +16,11 @@
 //	benchwave -address ... -queue wave-base -serve &   # once per worker process
 //	benchwave -address ... -queue wave-base -n 20000 -in 200s -workers 0
 //
-// Its workers are set up as bin/worker's defaults set up tiershift's
-// (config.Default*: a sticky cache of 2,000, a 10 s sticky timeout, 8
-// workflow task pollers), so the two differ in the work and nothing else.
+// Its workers read bin/worker's settings from the same environment
+// (TIERSHIFT_STICKY_CACHE_SIZE, TIERSHIFT_STICKY_TIMEOUT, the pollers and
+// concurrency limits; by default a sticky cache of 2,000, a 10 s sticky
+// timeout, 8 workflow task pollers), so the two differ in the work and
+// nothing else.
 package main
 
 import (
@@ -102,9 +104,13 @@ func run(address, queue string, n int, deadline time.Time, workers int, serve bo
 	if serve {
 		workers = 1
 	}
-	worker.SetStickyWorkflowCacheSize(config.DefaultStickyCacheSize)
+	cfg, err := config.FromEnv()
+	if err != nil {
+		return err
+	}
+	worker.SetStickyWorkflowCacheSize(cfg.StickyCacheSize)
 	for range workers {
-		stop, err := startWorker(c, queue)
+		stop, err := startWorker(c, queue, cfg)
 		if err != nil {
 			return err
 		}
@@ -119,16 +125,22 @@ func run(address, queue string, n int, deadline time.Time, workers int, serve bo
 	return wave(c, queue, n, deadline, workers)
 }
 
-// startWorker polls the workflow queue and the activity queue, with
-// bin/worker's default settings.
-func startWorker(c client.Client, queue string) (stop func(), err error) {
+// startWorker polls the workflow queue and the activity queue, set up as
+// bin/worker sets up its two workers.
+func startWorker(c client.Client, queue string, cfg config.Config) (stop func(), err error) {
 	w := worker.New(c, queue, worker.Options{
-		MaxConcurrentWorkflowTaskPollers: config.DefaultWorkflowPollers,
-		StickyScheduleToStartTimeout:     config.DefaultStickyTimeout,
+		MaxConcurrentWorkflowTaskPollers:       cfg.WorkflowPollers,
+		MaxConcurrentActivityTaskPollers:       cfg.ActivityPollers,
+		MaxConcurrentActivityExecutionSize:     cfg.MaxActivities,
+		MaxConcurrentWorkflowTaskExecutionSize: cfg.MaxWorkflowTasks,
+		StickyScheduleToStartTimeout:           cfg.StickyTimeout,
 	})
 	w.RegisterWorkflow(WaveBaseline)
 	w.RegisterActivity(Noop)
-	a := worker.New(c, queue+"-activity", worker.Options{})
+	a := worker.New(c, queue+"-activity", worker.Options{
+		MaxConcurrentActivityTaskPollers:   cfg.ActivityPollers,
+		MaxConcurrentActivityExecutionSize: cfg.MaxActivities,
+	})
 	a.RegisterActivity(Noop)
 	if err := w.Start(); err != nil {
 		return nil, err
