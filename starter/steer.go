@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -223,16 +224,15 @@ var errUpdatePending = errors.New("the workflow accepted the change but is still
 
 // update sends one Update to a partner's workflow and waits for its result.
 // It waits for acceptance first: once accepted, the change is durable, so a
-// slow answer is errUpdatePending, not a failure.
+// slow answer is errUpdatePending, not a failure. Acceptance and the answer
+// each have their own wait (acceptWait, updateWait; updateTimeout by
+// default): a loaded server can take a while to have a worker accept an
+// Update, and that is not a workflow busy with a step.
 func (e *opsEnv) update(ctx context.Context, campaignID, partnerID, name, id string, arg any) (workflows.Status, error) {
 	var st workflows.Status
-	wait := e.updateWait
-	if wait == 0 {
-		wait = updateTimeout
-	}
-	uctx, cancel := context.WithTimeout(ctx, wait)
-	defer cancel()
-	h, err := e.tc.UpdateWorkflow(uctx, client.UpdateWorkflowOptions{
+	actx, cancelAccept := context.WithTimeout(ctx, cmp.Or(e.acceptWait, updateTimeout))
+	defer cancelAccept()
+	h, err := e.tc.UpdateWorkflow(actx, client.UpdateWorkflowOptions{
 		WorkflowID:   workflows.WorkflowID(campaignID, partnerID),
 		UpdateName:   name,
 		UpdateID:     id,
@@ -242,6 +242,8 @@ func (e *opsEnv) update(ctx context.Context, campaignID, partnerID, name, id str
 	if err != nil {
 		return st, err
 	}
+	uctx, cancel := context.WithTimeout(ctx, cmp.Or(e.updateWait, updateTimeout))
+	defer cancel()
 	if err := h.Get(uctx, &st); err != nil {
 		if uctx.Err() != nil && ctx.Err() == nil {
 			return st, errUpdatePending

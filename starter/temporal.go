@@ -29,7 +29,8 @@ type opsEnv struct {
 	st   *store.Store
 	tc   client.Client
 
-	updateWait time.Duration // how long update waits for an answer; 0: updateTimeout
+	acceptWait time.Duration // how long update waits for the workflow to accept; 0: updateTimeout
+	updateWait time.Duration // how long update then waits for its answer; 0: updateTimeout
 }
 
 // openOps reads the configuration, connects to Postgres and, if withTemporal,
