@@ -68,6 +68,7 @@ build() {
 }
 
 psql_super() { su postgres -c "psql -v ON_ERROR_STOP=1 -Atq -c \"$1\""; }
+psql_super_db() { su postgres -c "psql -v ON_ERROR_STOP=1 -Atq -d $1 -c \"$2\""; }
 
 databases() {
 	if ! psql_super "SELECT 1 FROM pg_roles WHERE rolname = '$DB_USER'" | grep -q 1; then
@@ -164,6 +165,22 @@ dynamicConfigClient:
 YAML
 }
 
+# await_cluster_metadata SERVICE: on fresh databases every service writes
+# the cluster's metadata record as it starts, and the ones that lose the
+# race exit (duplicate key). So the first one started writes it alone, and
+# the others start once it is there.
+await_cluster_metadata() {
+	local n
+	for _ in $(seq 1 60); do
+		n=$(psql_super_db "$DB" "SELECT count(*) FROM cluster_metadata_info" 2>/dev/null || echo 0)
+		[ "${n:-0}" -gt 0 ] && return 0
+		running "$DIR/pid/$1" || { echo "the $1 service exited; see $DIR/log/$1.log" >&2; exit 1; }
+		sleep 1
+	done
+	echo "the $1 service wrote no cluster metadata in 60 s; see $DIR/log/$1.log" >&2
+	exit 1
+}
+
 running() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 tls_config() {
@@ -225,6 +242,7 @@ up() {
 			"$BIN/temporal-server" --root "$PWD" --config "$DIR/config/$svc" --env cluster start --service "$svc" \
 				>"$DIR/log/$svc.log" 2>&1 &
 			echo $! >"$DIR/pid/$svc"
+			await_cluster_metadata "$svc"
 		fi
 		i=$((i + 1))
 	done
