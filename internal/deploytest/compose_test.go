@@ -335,6 +335,12 @@ func TestTemporalDynamicConfigIsMounted(t *testing.T) {
 	if got := dc["limit.maxIDLength"]; len(got) == 0 || got[0].Value != 255 {
 		t.Errorf("%s: limit.maxIDLength should be 255 for SQL persistence, got %v", host, got)
 	}
+	// A testing aid of the server ("should not be turned on in
+	// production"): every visibility write and upsert would read the
+	// cluster metadata from the database (BENCHMARKS.md, 2026-12-06 10:45).
+	if got, ok := dc["system.forceSearchAttributesCacheRefreshOnRead"]; ok {
+		t.Errorf("%s: system.forceSearchAttributesCacheRefreshOnRead is set (%v); it is for tests only", host, got)
+	}
 }
 
 // hostPathFor maps a path inside a service's container to the repository file
