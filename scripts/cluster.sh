@@ -67,8 +67,9 @@ build() {
 	echo "built the cluster's binaries in $((SECONDS - start)) s"
 }
 
-psql_super() { su postgres -c "psql -v ON_ERROR_STOP=1 -Atq -c \"$1\""; }
+# psql_super_db DB SQL, as the superuser; psql_super SQL in its own database.
 psql_super_db() { su postgres -c "psql -v ON_ERROR_STOP=1 -Atq -d $1 -c \"$2\""; }
+psql_super() { psql_super_db postgres "$1"; }
 
 databases() {
 	if ! psql_super "SELECT 1 FROM pg_roles WHERE rolname = '$DB_USER'" | grep -q 1; then
