@@ -95,6 +95,7 @@ go build -o "$W/genpartners" ./tools/genpartners
 go build -o "$W/benchstart" ./tools/benchstart
 go build -o "$W/sendgridstub" ./internal/sendgridstub/cmd/sendgridstub
 go build -o "$W/benchwave" ./tools/benchwave
+go build -o "$W/benchwait" ./tools/benchwait
 [ -x bin/temporal ] || scripts/temporal.sh build
 
 fresh_db() {
@@ -332,11 +333,8 @@ if ! skipped wave; then
 		# Steady state: sample the workers once every partner is announced
 		# (its notified email handed over) and asleep until its reminder or
 		# deadline.
-		until [ "$(bpsql -c "SELECT count(*) FROM enrollments WHERE campaign_id='bench-wave' AND stage NOT IN ('enrolled', 'waiting-launch')")" -ge "$WAVE_N" ] &&
-			[ "$(bpsql -c "SELECT count(*) FROM emails WHERE campaign_id='bench-wave' AND status='pending'")" = 0 ]; do
-			[ "$(date +%s)" -lt "$deadline_epoch" ] || { log "announcements not done by the deadline: raise BENCH_WAVE_GRACE"; break; }
-			sleep 1
-		done
+		"$W/benchwait" -url "$BENCH_URL" -campaign bench-wave -n "$WAVE_N" -until announced -by "$deadline_epoch" >/dev/null ||
+			log "announcements not done by the deadline: raise BENCH_WAVE_GRACE"
 		announced_s=$(dt "$t_launch" "$(secs)")
 		row "$label: launch, then every partner announced" "launch $launch_s s, all announced $announced_s s after the launch began" \
 			"\`bin/starter launch --concurrency 32\` with bin/worker running; enrollments past waiting-launch and no email pending"
@@ -357,14 +355,11 @@ if ! skipped wave; then
 		[ "$(date +%s)" -lt "$deadline_epoch" ] || log "the steady-state sample ran past the deadline: the wave's CPU figures start late"
 		sleep_until "$deadline_epoch"
 		cw0=$(jiffies "${wpids[@]}") cs0=$(jiffies "${SERVER_PIDS[@]}") cb0=$(busy) cg0=$(jiffies "$stub")
-		maxconn=0
-		until [ "$(bpsql -c "SELECT count(*) FROM enrollments WHERE campaign_id='bench-wave' AND stage='done'")" -ge "$WAVE_N" ] &&
-			[ "$(bpsql -c "SELECT count(*) FROM emails WHERE campaign_id='bench-wave' AND status='pending'")" = 0 ]; do
-			c=$(bpsql -c "SELECT count(*) FROM pg_stat_activity WHERE datname='$BENCH_DB'")
-			[ "$c" -gt "$maxconn" ] && maxconn=$c
-			if [ "$(date +%s)" -gt $((deadline_epoch + WAVE_TIMEOUT)) ]; then log "wave did not finish in $WAVE_TIMEOUT s"; break; fi
-			sleep 1
-		done
+		# One connection polled once a second (tools/benchwait): a psql per
+		# poll cost ~45 ms of CPU each, three a second, taken from the wave.
+		"$W/benchwait" -url "$BENCH_URL" -campaign bench-wave -n "$WAVE_N" -until done -by $((deadline_epoch + WAVE_TIMEOUT)) >"$W/benchwait.out" ||
+			log "wave did not finish in $WAVE_TIMEOUT s"
+		maxconn=$(sed -n 's/^max_connections=//p' "$W/benchwait.out")
 		cw1=$(jiffies "${wpids[@]}") cs1=$(jiffies "${SERVER_PIDS[@]}") cb1=$(busy) cg1=$(jiffies "$stub")
 		last_done=$(bpsql -c "SELECT extract(epoch FROM max(updated_at) - min(deadline)) FROM enrollments WHERE campaign_id='bench-wave' AND stage='done'")
 		last_mail=$(bpsql -c "SELECT extract(epoch FROM max(sent_at)) - $deadline_epoch FROM emails WHERE campaign_id='bench-wave' AND kind='outcome'")
