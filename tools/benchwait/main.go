@@ -5,10 +5,10 @@
 //
 // It replaces a shell loop that started three psql processes a second.
 // Each psql paid for a process, a password handshake and a fresh backend:
-// about 45 ms of CPU, so 135 ms a second taken from the wave it was
+// about 45 ms of CPU, so 134 ms a second taken from the wave it was
 // measuring, which the yardstick's watch (tools/benchwave, inside its own
-// process) does not pay. One connection and three queries cost a few
-// milliseconds a second.
+// process) does not pay. One connection and three queries cost about
+// 8 ms a second (BENCHMARKS.md, 2026-12-06 13:07).
 //
 //	benchwait -url postgres://... -campaign bench-wave -n 20000 -until done -by 1765000000
 package main

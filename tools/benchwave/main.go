@@ -173,7 +173,7 @@ func wave(c client.Client, queue string, n int, deadline time.Time, workers int)
 	if time.Now().After(deadline) {
 		return fmt.Errorf("starting %d workflows took past the deadline: raise -in (or -at)", n)
 	}
-	last, err := lastClose(ctx, c, n)
+	last, err := lastClose(ctx, c, prefix, n)
 	if err != nil {
 		return fmt.Errorf("wait: %w", err)
 	}
@@ -182,20 +182,18 @@ func wave(c client.Client, queue string, n int, deadline time.Time, workers int)
 	return nil
 }
 
-// Queries over the yardstick's workflows. A fresh server holds no others.
-const (
-	closed    = "WorkflowType = 'WaveBaseline' AND ExecutionStatus != 'Running'"
-	completed = "WorkflowType = 'WaveBaseline' AND ExecutionStatus = 'Completed'"
-)
-
-// lastClose polls visibility once a second until n workflows have closed,
-// then returns the latest close time it records: the server's clock, as
+// lastClose polls visibility once a second until the n workflows whose
+// IDs start with prefix (this run's; a server may hold earlier runs') have
+// closed, then returns the latest close time it records: the server's clock, as
 // tiershift's wave is timed by the rows it writes. One count a second costs
 // the server about what scripts/bench.sh's watch over tiershift's database
 // (tools/benchwait) costs Postgres; waiting on each workflow's result, as
 // this did before, held 256 long polls open on the server and read every
 // close event, a cost tiershift's wave does not carry.
-func lastClose(ctx context.Context, c client.Client, n int) (time.Time, error) {
+func lastClose(ctx context.Context, c client.Client, prefix string, n int) (time.Time, error) {
+	ours := fmt.Sprintf("WorkflowType = 'WaveBaseline' AND WorkflowId STARTS_WITH '%s'", prefix)
+	closed := ours + " AND ExecutionStatus != 'Running'"
+	completed := ours + " AND ExecutionStatus = 'Completed'"
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
