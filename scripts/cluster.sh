@@ -30,6 +30,10 @@ BASE=${CLUSTER_PORT_BASE:-7240}          # frontend gRPC; the others follow it
 UI_PORT=${CLUSTER_UI_PORT:-8240}
 METRICS_BASE=${CLUSTER_METRICS_BASE:-8241}  # frontend, history, matching, worker
 SHARDS=${CLUSTER_HISTORY_SHARDS:-8}
+# CLUSTER_PPROF_BASE, when set, has each service serve Go's pprof on
+# HOST:base+index (frontend, history, matching, worker), for profiling the
+# server under load (BENCHMARKS.md); off by default, as in production.
+PPROF_BASE=${CLUSTER_PPROF_BASE:-}
 RETENTION=${CLUSTER_RETENTION:-720h}      # 30 days after a transition closes
 DB_USER=${CLUSTER_DB_USER:-temporal}
 DB_PASSWORD=${CLUSTER_DB_PASSWORD:-temporal}
@@ -133,6 +137,7 @@ global:
     maxJoinDuration: 30s
     broadcastAddress: "$HOST"
 $(tls_config)
+$( [ -n "$PPROF_BASE" ] && printf '  pprof:\n    port: %d\n' $((PPROF_BASE + i)) )
   metrics:
     prometheus:
       framework: tally
