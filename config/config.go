@@ -90,6 +90,14 @@ const (
 	// (the SDK's default is 2): at a deadline wave the tasks wait for a poll
 	// to carry them, and 8 finished 2,000 partners ~15% sooner than 2.
 	DefaultWorkflowPollers = 8
+	// DefaultActivityPollers is the worker's concurrent activity task polls
+	// on each of its queues (the SDK's default is 2). At a deadline wave
+	// every partner's outcome email waits for a poll: with 2, the email
+	// queue of the cluster's 20,000-partner wave had its tasks wait 56 s on
+	// average while the worker ran at most a handful of activities at once
+	// (the SDK's metrics, BENCHMARKS.md 2026-12-06 16:34). A poll that
+	// finds nothing is a long poll held by the server, which costs little.
+	DefaultActivityPollers = 8
 )
 
 // Config is the settings of one process.
@@ -169,7 +177,7 @@ func fromLookup(env envconfig.EnvLookup) (Config, error) {
 		EmailTaskQueue:   str(EnvEmailTaskQueue, ""),
 		EmailRate:        DefaultEmailRate,
 		WorkflowPollers:  num(EnvWorkflowPollers, DefaultWorkflowPollers),
-		ActivityPollers:  num(EnvActivityPollers, 0),
+		ActivityPollers:  num(EnvActivityPollers, DefaultActivityPollers),
 		MaxActivities:    num(EnvMaxActivities, 0),
 		MaxWorkflowTasks: num(EnvMaxWorkflowTasks, 0),
 		StickyCacheSize:  num(EnvStickyCacheSize, DefaultStickyCacheSize),

@@ -35,13 +35,14 @@ func lookupFrom(env map[string]string) mapEnv {
 
 func TestWorkerTuningFromTheEnvironment(t *testing.T) {
 	c, err := fromLookup(lookupFrom(nil))
-	if err != nil || c.StickyTimeout != DefaultStickyTimeout || c.WorkflowPollers != DefaultWorkflowPollers || c.PprofAddr != "" ||
+	if err != nil || c.StickyTimeout != DefaultStickyTimeout || c.WorkflowPollers != DefaultWorkflowPollers || c.ActivityPollers != DefaultActivityPollers || c.PprofAddr != "" ||
 		c.StickyCacheSize != DefaultStickyCacheSize {
-		t.Fatalf("defaults: sticky timeout %v, %d workflow pollers, pprof %q, cache %d, %v", c.StickyTimeout, c.WorkflowPollers, c.PprofAddr, c.StickyCacheSize, err)
+		t.Fatalf("defaults: sticky timeout %v, %d workflow pollers, %d activity pollers, pprof %q, cache %d, %v",
+			c.StickyTimeout, c.WorkflowPollers, c.ActivityPollers, c.PprofAddr, c.StickyCacheSize, err)
 	}
-	c, err = fromLookup(lookupFrom(map[string]string{EnvStickyTimeout: "90s", EnvPprofAddr: " localhost:6060 ", EnvStickyCacheSize: "0"}))
-	if err != nil || c.StickyTimeout != 90*time.Second || c.PprofAddr != "localhost:6060" || c.StickyCacheSize != 0 {
-		t.Fatalf("set: sticky timeout %v, pprof %q, cache %d, %v", c.StickyTimeout, c.PprofAddr, c.StickyCacheSize, err)
+	c, err = fromLookup(lookupFrom(map[string]string{EnvStickyTimeout: "90s", EnvPprofAddr: " localhost:6060 ", EnvStickyCacheSize: "0", EnvActivityPollers: "3"}))
+	if err != nil || c.StickyTimeout != 90*time.Second || c.PprofAddr != "localhost:6060" || c.StickyCacheSize != 0 || c.ActivityPollers != 3 {
+		t.Fatalf("set: sticky timeout %v, pprof %q, cache %d, %d activity pollers, %v", c.StickyTimeout, c.PprofAddr, c.StickyCacheSize, c.ActivityPollers, err)
 	}
 	for _, bad := range []string{"soon", "500ms", "-1m"} {
 		if _, err := fromLookup(lookupFrom(map[string]string{EnvStickyTimeout: bad})); err == nil || !strings.Contains(err.Error(), EnvStickyTimeout) {
