@@ -31,7 +31,7 @@ UI_PORT=${CLUSTER_UI_PORT:-8240}
 METRICS_BASE=${CLUSTER_METRICS_BASE:-8241}  # frontend, history, matching, worker
 SHARDS=${CLUSTER_HISTORY_SHARDS:-8}
 # CLUSTER_PPROF_BASE, when set, has each service serve Go's pprof on
-# HOST:base+index (frontend, history, matching, worker), for profiling the
+# localhost:base+index (frontend, history, matching, worker), for profiling the
 # server under load (BENCHMARKS.md); off by default, as in production.
 PPROF_BASE=${CLUSTER_PPROF_BASE:-}
 RETENTION=${CLUSTER_RETENTION:-720h}      # 30 days after a transition closes
