@@ -95,7 +95,7 @@ const (
 	// every partner's outcome email waits for a poll: with 2, the email
 	// queue of the cluster's 20,000-partner wave had its tasks wait 56 s on
 	// average while the worker ran at most a handful of activities at once
-	// (the SDK's metrics, BENCHMARKS.md 2026-12-06 16:34). A poll that
+	// (the SDK's metrics, BENCHMARKS.md 2026-12-06 16:04). A poll that
 	// finds nothing is a long poll held by the server, which costs little.
 	DefaultActivityPollers = 8
 )
