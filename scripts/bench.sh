@@ -83,9 +83,9 @@ bpsql() { psql -X -q -At "$BENCH_URL" "$@"; }
 secs() { date +%s.%N; }
 dt() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", b-a}'; }
 div() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b+0 == 0) print "n/a"; else printf "%.0f", a/b}'; }
-pct() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b+0 == 0) print "n/a"; else printf "%.0f%%", 100*a/b}'; }
-# pct1: pct to a tenth, for a figure held to a target (79.6% is not 80%).
-pct1() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b+0 == 0) print "n/a"; else printf "%.1f%%", 100*a/b}'; }
+# pct A B [DECIMALS]: A as a percentage of B; a figure held to a target
+# takes one decimal (79.6% is not 80%).
+pct() { awk -v a="$1" -v b="$2" -v d="${3:-0}" 'BEGIN{ if (b+0 == 0) print "n/a"; else printf "%.*f%%", d, 100*a/b}'; }
 
 ROWS=()
 row() { ROWS+=("| $1 | $2 | $3 |"); log "$1: $2"; }
@@ -422,7 +422,7 @@ if ! skipped wave; then
 			"as for the wave"
 		row "$label: yardstick events per workflow" "$(history_profile "WorkflowType = 'WaveBaseline'")" \
 			"as for the wave"
-		row "$label: **wave / yardstick**" "**$(pct1 "$y_s" "$wave_s")** (target ≥ 80%)" "yardstick seconds / wave seconds"
+		row "$label: **wave / yardstick**" "**$(pct "$y_s" "$wave_s" 1)** (target ≥ 80%)" "yardstick seconds / wave seconds"
 		wave_server_down
 	done
 	done
