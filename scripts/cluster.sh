@@ -44,6 +44,11 @@ VISIBILITY_DB=${CLUSTER_VISIBILITY_DB:-temporal_visibility}
 DYNAMIC_CONFIG=deploy/temporal/dynamicconfig/tiershift.yaml
 SERVICES=(frontend history matching worker)
 FRONTEND=$HOST:$BASE
+# The numbers above go into port arithmetic and the server's config, where
+# a typo would silently become another port; refuse it by name instead.
+for v in CLUSTER_PORT_BASE CLUSTER_UI_PORT CLUSTER_METRICS_BASE CLUSTER_HISTORY_SHARDS CLUSTER_DB_PORT CLUSTER_PPROF_BASE; do
+	[[ -z ${!v:-} || ${!v} =~ ^[1-9][0-9]*$ ]] || { echo "$v=${!v}: want a whole number > 0" >&2; exit 2; }
+done
 # CLUSTER_TLS=1: the frontend requires mTLS (certificates made by
 # internal/certtest/cmd/devcerts in $DIR/tls at each fresh start); every
 # client, the cluster's own worker service, the UI and the CLI calls here
